@@ -1,0 +1,1 @@
+"""Repositories map tortoise rows to core dataclasses and back."""

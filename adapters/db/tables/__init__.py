@@ -1,0 +1,1 @@
+"""Tortoise table definitions, one module per feature app."""

@@ -1,0 +1,31 @@
+"""The transactional outbox table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class OutboxRow(Model):
+    id = fields.UUIDField(primary_key=True)
+    organisation_id = fields.UUIDField(db_index=True)
+    kind = fields.CharField(max_length=64)
+    aggregate_type = fields.CharField(max_length=64)
+    aggregate_id = fields.CharField(max_length=128)
+    # monotonically increasing insert order: ordering per aggregate follows it
+    seq = fields.BigIntField(db_index=True)
+    payload: Any = fields.JSONField()
+    status = fields.CharField(max_length=16, default="pending")
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    lease_until = fields.DatetimeField(null=True)
+    last_error = fields.TextField(null=True)
+    result: Any = fields.JSONField(default=dict)
+    created_at = fields.DatetimeField()
+    delivered_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+        indexes = (("status", "next_attempt_at"), ("aggregate_type", "aggregate_id", "seq"))

@@ -1,0 +1,52 @@
+"""Unit of work over one tortoise transaction."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from adapters.db.repositories.outbox import DbOutbox
+from adapters.db.repositories.people import DbApiKeys, DbOrganisations, DbPeople
+from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
+from core.ports import OutboxRepository
+
+
+class _Rollback(Exception):
+    """Raised into the transaction context to roll back a unit of work left uncommitted."""
+
+
+class DbUnitOfWork:
+    """`async with DbUnitOfWork() as uow: ...; await uow.commit()`; no commit → rollback."""
+
+    def __init__(self) -> None:
+        self.organisations: OrganisationRepository = DbOrganisations()
+        self.people: PersonRepository = DbPeople()
+        self.api_keys: ApiKeyRepository = DbApiKeys()
+        self.outbox: OutboxRepository = DbOutbox()
+        self._tx: Any = None
+        self._committed = False
+
+    async def __aenter__(self) -> DbUnitOfWork:
+        self._tx = in_transaction()
+        await self._tx.__aenter__()
+        self._committed = False
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        tx, self._tx = self._tx, None
+        if exc_type is None and self._committed:
+            await tx.__aexit__(None, None, None)
+        elif exc_type is None:
+            await tx.__aexit__(_Rollback, _Rollback(), None)
+        else:
+            await tx.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        self._committed = True

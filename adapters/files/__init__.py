@@ -1,0 +1,1 @@
+"""Readers for the files admins import (people, question-and-answer history)."""

@@ -1,0 +1,1 @@
+"""Composition root: settings, wiring, the web app, the worker and the CLI."""

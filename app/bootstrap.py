@@ -1,0 +1,27 @@
+"""The only place that names concrete classes: builds the services for one process."""
+
+from __future__ import annotations
+
+from adapters.clock import SystemClock
+from adapters.db.uow import DbUnitOfWork
+from app.settings import Settings
+from core.clock import Clock
+from core.people.service import PeopleService
+from core.ports import UnitOfWorkFactory
+from core.services import Services
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    uow: UnitOfWorkFactory | None = None,
+) -> Services:
+    """Wire the core's services to their adapters. The database must be connected first."""
+    clock = clock or SystemClock()
+    factory: UnitOfWorkFactory = uow if uow is not None else DbUnitOfWork
+    return Services(
+        clock=clock,
+        uow=factory,
+        people=PeopleService(factory, clock),
+    )

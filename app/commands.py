@@ -1,0 +1,9 @@
+"""Feature command groups for the CLI; each feature adds its group to `groups()`."""
+
+from __future__ import annotations
+
+import click
+
+
+def groups() -> list[click.Command]:
+    return []

@@ -1,0 +1,41 @@
+"""Running the web app (and, on a single SQLite install, the outbox worker) until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from aiohttp import web
+
+from adapters.db import lifecycle
+from app.bootstrap import build_services
+from app.settings import Settings
+from app.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+async def serve_forever(settings: Settings) -> None:
+    await lifecycle.upgrade(settings.database_url)
+    await lifecycle.connect(settings.database_url)
+    services = build_services(settings)
+    app = create_app(settings, services)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    log.info("peerlearn listening on http://%s:%s", settings.host, settings.port)
+    print(
+        f"peerlearn is running on http://{settings.host}:{settings.port} (Ctrl+C stops it)",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await lifecycle.close()

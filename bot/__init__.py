@@ -1,0 +1,1 @@
+"""Teams surface: botbuilder activity handler, command parsing, Adaptive Cards, proactive notices."""

@@ -1,0 +1,1 @@
+"""peerlearn domain core: entities, rules, ports and use cases. No framework imports."""

@@ -1,0 +1,1 @@
+"""Organisations (tenants), people and the identities that lead to them."""

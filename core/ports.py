@@ -1,0 +1,56 @@
+"""Ports shared by every feature: the unit of work and the repositories it exposes.
+
+Each feature declares its own repository protocol next to its model (`core/<feature>/ports.py`);
+the unit of work lists them so one use case can change several aggregates atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+from uuid import UUID
+
+from core.outbox import OutboxMessage
+from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: OutboxMessage) -> None: ...
+
+    async def list(
+        self, organisation_id: UUID | None = None, status: str | None = None, limit: int = 100
+    ) -> Sequence[OutboxMessage]: ...
+
+    async def get(self, message_id: UUID) -> OutboxMessage | None: ...
+
+    async def update(self, message: OutboxMessage) -> None: ...
+
+    async def claim_due(
+        self, now: datetime, lease_until: datetime, limit: int, kinds: Sequence[str] | None = None
+    ) -> Sequence[OutboxMessage]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Use as `async with uow_factory() as uow: ...; await uow.commit()`;
+    leaving without `commit()` rolls everything back."""
+
+    organisations: OrganisationRepository
+    people: PersonRepository
+    api_keys: ApiKeyRepository
+    outbox: OutboxRepository
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]

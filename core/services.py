@@ -1,0 +1,19 @@
+"""The use-case services one app instance exposes to its front doors (bot, LTI, API).
+
+`app/bootstrap.py` builds it; front doors receive it and never construct services themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.clock import Clock
+from core.people.service import PeopleService
+from core.ports import UnitOfWorkFactory
+
+
+@dataclass
+class Services:
+    clock: Clock
+    uow: UnitOfWorkFactory
+    people: PeopleService

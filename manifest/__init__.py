@@ -1,0 +1,1 @@
+"""Teams app package source: manifest template, icons and the package builder."""
