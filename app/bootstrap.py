@@ -6,6 +6,7 @@ from adapters.clock import SystemClock
 from adapters.db.uow import DbUnitOfWork
 from app.settings import Settings
 from core.clock import Clock
+from core.outbox_admin import OutboxAdmin
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
 from core.services import Services
@@ -24,4 +25,5 @@ def build_services(
         clock=clock,
         uow=factory,
         people=PeopleService(factory, clock),
+        outbox=OutboxAdmin(factory, clock),
     )

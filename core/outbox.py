@@ -30,7 +30,7 @@ class OutboxMessage:
     id: UUID
     organisation_id: UUID
     kind: str
-    #: what the message is about, e.g. ("booking", <id>): rows of one aggregate are delivered in order
+    # what the message is about, e.g. ("booking", <id>): rows of one aggregate are delivered in order
     aggregate_type: str
     aggregate_id: str
     payload: dict[str, Any]
@@ -40,5 +40,7 @@ class OutboxMessage:
     next_attempt_at: datetime | None = None
     last_error: str | None = None
     lease_until: datetime | None = None
+    #: set when a worker claims the row; only that claim may record the outcome
+    lease_token: str | None = None
     delivered_at: datetime | None = None
     result: dict[str, Any] = field(default_factory=dict)

@@ -31,6 +31,14 @@ class OutboxRepository(Protocol):
         self, now: datetime, lease_until: datetime, limit: int, kinds: Sequence[str] | None = None
     ) -> Sequence[OutboxMessage]: ...
 
+    async def finish(self, message: OutboxMessage) -> bool: ...
+
+    async def counts(self) -> dict[str, int]: ...
+
+    async def last_result_value(
+        self, aggregate_type: str, aggregate_id: str, key: str
+    ) -> str | None: ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. Use as `async with uow_factory() as uow: ...; await uow.commit()`;

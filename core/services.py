@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.clock import Clock
+from core.outbox_admin import OutboxAdmin
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
 
@@ -17,3 +18,4 @@ class Services:
     clock: Clock
     uow: UnitOfWorkFactory
     people: PeopleService
+    outbox: OutboxAdmin

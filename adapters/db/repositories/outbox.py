@@ -6,10 +6,16 @@ import itertools
 import time
 from collections.abc import Sequence
 from datetime import datetime
-from uuid import UUID
+from uuid import UUID, uuid4
+
+from tortoise.expressions import F, Q
+from tortoise.functions import Count, Min
 
 from adapters.db.tables.outbox import OutboxRow
 from core.outbox import OutboxMessage
+
+OPEN = ("pending", "in_flight")
+STATUSES = ("pending", "in_flight", "done", "dead")
 
 _counter = itertools.count()
 
@@ -33,6 +39,7 @@ def to_message(row: OutboxRow) -> OutboxMessage:
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
         lease_until=row.lease_until,
+        lease_token=row.lease_token,
         delivered_at=row.delivered_at,
         result=dict(row.result or {}),
     )
@@ -74,6 +81,7 @@ class DbOutbox:
             attempts=message.attempts,
             next_attempt_at=message.next_attempt_at,
             lease_until=message.lease_until,
+            lease_token=message.lease_token,
             last_error=message.last_error,
             result=message.result,
             delivered_at=message.delivered_at,
@@ -82,19 +90,98 @@ class DbOutbox:
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int, kinds: Sequence[str] | None = None
     ) -> Sequence[OutboxMessage]:
-        """Lease up to `limit` due rows (pending, or in flight with an expired lease)."""
-        q = OutboxRow.filter(next_attempt_at__lte=now).filter(status__in=["pending", "in_flight"])
+        """Lease up to `limit` due rows (pending, or in flight with an expired lease).
+
+        A row is only taken when no earlier row of its aggregate is still pending or in flight, so
+        a cancel never overtakes its create. On PostgreSQL the candidates are locked with
+        `FOR UPDATE SKIP LOCKED` (workers never wait for each other); on both databases the lease
+        is taken by a conditional UPDATE, so two workers can never hold the same row.
+        """
+        if limit <= 0:
+            return []
+        due = Q(status="pending") | Q(status="in_flight", lease_until__lt=now)
+        q = OutboxRow.filter(next_attempt_at__lte=now).filter(due)
         if kinds:
             q = q.filter(kind__in=list(kinds))
-        rows = await q.order_by("seq").limit(limit * 4).select_for_update(skip_locked=True)
-        claimed: list[OutboxMessage] = []
+        candidates = (
+            await q.order_by("seq")
+            .limit(limit * 4)
+            .select_for_update(skip_locked=True)
+            .only("id", "aggregate_type", "aggregate_id", "seq")
+        )
+        if not candidates:
+            return []
+        first = await self._first_open_seq({r.aggregate_id for r in candidates})
+        chosen: list[UUID] = []
+        for row in candidates:
+            if first.get((row.aggregate_type, row.aggregate_id)) == row.seq:
+                chosen.append(row.id)
+                if len(chosen) >= limit:
+                    break
+        if not chosen:
+            return []
+        token = uuid4().hex
+        await (
+            OutboxRow.filter(id__in=chosen)
+            .filter(due)
+            .update(
+                status="in_flight",
+                lease_until=lease_until,
+                lease_token=token,
+                attempts=F("attempts") + 1,
+            )
+        )
+        rows = await OutboxRow.filter(lease_token=token).order_by("seq")
+        return [to_message(r) for r in rows]
+
+    async def _first_open_seq(self, aggregate_ids: set[str]) -> dict[tuple[str, str], int]:
+        """The earliest not-yet-finished row of each aggregate."""
+        rows = (
+            await OutboxRow.filter(aggregate_id__in=list(aggregate_ids))
+            .filter(status__in=list(OPEN))
+            .annotate(first=Min("seq"))
+            .group_by("aggregate_type", "aggregate_id")
+            .values("aggregate_type", "aggregate_id", "first")
+        )
+        return {(r["aggregate_type"], r["aggregate_id"]): int(r["first"]) for r in rows}
+
+    async def finish(self, message: OutboxMessage) -> bool:
+        """Record the outcome of a delivery; False when the lease was lost (another worker
+        took the row over after it expired, or an admin buried it)."""
+        if not message.lease_token:
+            return False
+        count = await OutboxRow.filter(
+            id=message.id, lease_token=message.lease_token, status="in_flight"
+        ).update(
+            status=message.status,
+            attempts=message.attempts,
+            next_attempt_at=message.next_attempt_at,
+            lease_until=None,
+            lease_token=None,
+            last_error=message.last_error,
+            result=message.result,
+            delivered_at=message.delivered_at,
+        )
+        return bool(count)
+
+    async def counts(self) -> dict[str, int]:
+        rows = await OutboxRow.annotate(n=Count("id")).group_by("status").values("status", "n")
+        found = {str(r["status"]): int(r["n"]) for r in rows}
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    async def last_result_value(
+        self, aggregate_type: str, aggregate_id: str, key: str
+    ) -> str | None:
+        """`result[key]` of the latest delivered row of an aggregate that recorded one."""
+        rows = (
+            await OutboxRow.filter(
+                aggregate_type=aggregate_type, aggregate_id=aggregate_id, status="done"
+            )
+            .order_by("-seq")
+            .only("result")
+        )
         for row in rows:
-            if row.status == "in_flight" and row.lease_until and row.lease_until > now:
-                continue
-            row.status = "in_flight"
-            row.lease_until = lease_until
-            await row.save(update_fields=["status", "lease_until"])
-            claimed.append(to_message(row))
-            if len(claimed) >= limit:
-                break
-        return claimed
+            value = (row.result or {}).get(key)
+            if value:
+                return str(value)
+        return None

@@ -21,6 +21,7 @@ class OutboxRow(Model):
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True)
     lease_until = fields.DatetimeField(null=True)
+    lease_token = fields.CharField(max_length=64, null=True)
     last_error = fields.TextField(null=True)
     result: Any = fields.JSONField(default=dict)
     created_at = fields.DatetimeField()

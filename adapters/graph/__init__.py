@@ -1,0 +1,1 @@
+"""Microsoft Graph adapters (msgraph-sdk, app-only): calendar, free/busy, Viva Learning, Teams."""

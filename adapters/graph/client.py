@@ -1,0 +1,121 @@
+"""Building the Graph client: app-only credential, explicit base URL, our own httpx transport
+(closed by us: the SDK leaks it), a bounded SDK retry budget, and raw JSON calls (`$batch`,
+Viva Learning) sent through the same request adapter so they share auth and middleware."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from azure.core.credentials_async import AsyncTokenCredential
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from kiota_authentication_azure.azure_identity_authentication_provider import (
+    AzureIdentityAuthenticationProvider,
+)
+from kiota_http.kiota_client_factory import KiotaClientFactory
+from kiota_http.middleware.options import RetryHandlerOption
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
+from msgraph_core import GraphClientFactory
+
+log = logging.getLogger(__name__)
+
+SCOPES = ["https://graph.microsoft.com/.default"]
+ERRORS: dict[str, Any] = {"XXX": ODataError}
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    tenant_id: str
+    client_id: str
+    client_secret: str = ""
+    certificate_path: str = ""
+    base_url: str = "https://graph.microsoft.com/v1.0"
+    timeout: float = 30.0
+    #: retries the SDK makes by itself on 429/503/504 (the outbox worker retries with backoff)
+    sdk_max_retries: int = 0
+    max_connections: int = 20
+
+
+class GraphClient:
+    """One Graph client per worker process; `await close()` releases its sockets."""
+
+    def __init__(
+        self,
+        sdk: GraphServiceClient,
+        adapter: GraphRequestAdapter,
+        transport: Any,
+        http: httpx.AsyncClient,
+        credential: AsyncTokenCredential,
+    ) -> None:
+        self.sdk = sdk
+        self.adapter = adapter
+        self._transport = transport
+        self._http = http
+        self._credential = credential
+
+    async def send_json(self, method: str, path: str, body: Any | None = None) -> Any:
+        """Send our own JSON (relative `path`) through the SDK's adapter; returns the parsed
+        body (None for empty answers); failures raise `ODataError` like SDK calls do."""
+        info = RequestInformation(Method[method.upper()], "{+baseurl}" + path)
+        info.path_parameters["baseurl"] = self.adapter.base_url
+        info.headers.try_add("Accept", "application/json")
+        if body is not None:
+            info.headers.try_add("Content-Type", "application/json")
+            info.content = json.dumps(body).encode()
+        raw = await self.adapter.send_primitive_async(info, "bytes", ERRORS)
+        if not raw:
+            return None
+        return json.loads(raw)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+        await self._transport.aclose()
+        await self._credential.close()
+
+
+def build_client(
+    config: GraphConfig, credential: AsyncTokenCredential | None = None
+) -> GraphClient:
+    """Build an app-only Graph client; `credential` overrides the secret/certificate (tests)."""
+    if credential is None:
+        credential = _credential(config)
+    base_url = config.base_url.rstrip("/")
+    host = urlsplit(base_url).hostname or "graph.microsoft.com"
+    transport = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(
+            max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+        ),
+    )
+    http = httpx.AsyncClient(
+        transport=transport, timeout=httpx.Timeout(config.timeout), base_url=base_url, http2=False
+    )
+    options: dict[str, Any] = {
+        RetryHandlerOption.get_key(): RetryHandlerOption(
+            delay=min(3.0, 3.0),
+            max_retries=max(0, config.sdk_max_retries),
+            should_retry=config.sdk_max_retries > 0,
+        )
+    }
+    middleware = KiotaClientFactory.get_default_middleware(options)
+    http = GraphClientFactory.create_with_custom_middleware(middleware, client=http)
+    auth = AzureIdentityAuthenticationProvider(credential, scopes=SCOPES, allowed_hosts=[host])
+    adapter = GraphRequestAdapter(auth, client=http)
+    # without this the SDK sends requests to `<base>/v1.0//users/...` or to the real Graph
+    adapter.base_url = base_url
+    sdk = GraphServiceClient(request_adapter=adapter)
+    return GraphClient(sdk, adapter, transport, http, credential)
+
+
+def _credential(config: GraphConfig) -> AsyncTokenCredential:
+    from azure.identity.aio import CertificateCredential, ClientSecretCredential
+
+    if config.certificate_path:
+        return CertificateCredential(config.tenant_id, config.client_id, config.certificate_path)
+    return ClientSecretCredential(config.tenant_id, config.client_id, config.client_secret)

@@ -1,0 +1,206 @@
+"""Calendar sync: what a CALENDAR_UPSERT / CALENDAR_CANCEL outbox payload holds, the port an
+external calendar implements, and the delivery handler that turns outbox rows into calendar calls.
+
+Payload contract (built at write time with `CalendarEventSpec.to_payload()`):
+
+- the outbox row's aggregate is the calendar event's owner: a booking for one-to-one sessions, the
+  session occurrence for group sessions (every upsert then carries the full attendee list, so the
+  one event keeps its attendees up to date);
+- `calendar.upsert` creates the event the first time (idempotent: the transaction id is the outbox
+  row id) and patches it afterwards; `calendar.cancel` cancels it with `reason` as the comment;
+- the event id comes from the payload when known, otherwise from the result of the aggregate's
+  earlier delivered upsert (rows of one aggregate are delivered in order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from core.delivery import DeliveryError, PermanentError, Result, SkippedError
+from core.outbox import OutboxMessage
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarEventSpec:
+    """One session as the organizer's calendar should show it."""
+
+    organizer_email: str
+    subject: str
+    start: datetime
+    end: datetime
+    attendees: tuple[Attendee, ...] = ()
+    body: str = ""
+    #: a Teams meeting is attached when true; `location` is free text (room, URL) otherwise
+    online: bool = True
+    location: str = ""
+    #: the organizer's IANA zone, so Outlook shows the event in it
+    time_zone: str = "UTC"
+    booking_id: str | None = None
+    event_id: str | None = None
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "organizer_email": self.organizer_email,
+            "subject": self.subject,
+            "start": self.start.astimezone(UTC).isoformat(),
+            "end": self.end.astimezone(UTC).isoformat(),
+            "attendees": [{"email": a.email, "name": a.name} for a in self.attendees],
+            "body": self.body,
+            "online": self.online,
+            "location": self.location,
+            "time_zone": self.time_zone,
+            "booking_id": self.booking_id,
+            "event_id": self.event_id,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> CalendarEventSpec:
+        """Parse a payload; a malformed one is a permanent failure (retrying cannot fix it)."""
+        try:
+            start = _utc(payload["start"])
+            end = _utc(payload["end"])
+            attendees = tuple(
+                Attendee(str(a["email"]), str(a.get("name") or ""))
+                if isinstance(a, dict)
+                else Attendee(str(a))
+                for a in payload.get("attendees") or ()
+            )
+            organizer = str(payload["organizer_email"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PermanentError(f"calendar payload is malformed: {exc!r}") from exc
+        if end <= start:
+            raise PermanentError("calendar payload ends before it starts")
+        return cls(
+            organizer_email=organizer,
+            subject=str(payload.get("subject") or "Office hours"),
+            start=start,
+            end=end,
+            attendees=attendees,
+            body=str(payload.get("body") or ""),
+            online=bool(payload.get("online", True)),
+            location=str(payload.get("location") or ""),
+            time_zone=str(payload.get("time_zone") or "UTC"),
+            booking_id=_opt(payload.get("booking_id")),
+            event_id=_opt(payload.get("event_id")),
+        )
+
+
+def _utc(value: Any) -> datetime:
+    when = datetime.fromisoformat(str(value))
+    if when.tzinfo is None:
+        raise ValueError(f"{value!r} has no time zone")
+    return when.astimezone(UTC)
+
+
+def _opt(value: Any) -> str | None:
+    return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class EventRef:
+    """What the calendar gave back: stored as the outbox result and recorded on the booking."""
+
+    event_id: str
+    ical_uid: str = ""
+    join_url: str = ""
+
+    def as_result(self) -> Result:
+        return {"event_id": self.event_id, "ical_uid": self.ical_uid, "join_url": self.join_url}
+
+
+@dataclass(frozen=True)
+class UpsertEvent:
+    transaction_id: str
+    spec: CalendarEventSpec
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CancelEvent:
+    organizer_email: str
+    event_id: str
+    comment: str = ""
+
+
+CalendarOp = UpsertEvent | CancelEvent
+
+
+class CalendarSync(Protocol):
+    """An external calendar (Microsoft Graph, or an in-memory fake in tests).
+
+    `apply` runs several independent operations (possibly as one batch request) and returns one
+    `EventRef` or one classified `DeliveryError` per operation, in order.
+    """
+
+    async def apply(self, ops: Sequence[CalendarOp]) -> list[EventRef | DeliveryError]: ...
+
+
+#: (aggregate_type, aggregate_id) → the event id an earlier delivered row of it recorded
+EventIdLookup = Callable[[str, str], Awaitable[str | None]]
+#: told about every created/updated event, e.g. to store the join URL on the booking
+EventRecorder = Callable[[OutboxMessage, EventRef], Awaitable[None]]
+
+
+@dataclass
+class CalendarDelivery:
+    """Outbox handler for calendar rows, batch-capable."""
+
+    calendar: CalendarSync
+    lookup_event_id: EventIdLookup
+    recorders: list[EventRecorder] = field(default_factory=list)
+
+    async def deliver(self, message: OutboxMessage) -> Result:
+        (outcome,) = await self.deliver_many([message])
+        if isinstance(outcome, DeliveryError):
+            raise outcome
+        return outcome
+
+    async def deliver_many(self, messages: Sequence[OutboxMessage]) -> list[Result | DeliveryError]:
+        outcomes: list[Result | DeliveryError | None] = [None] * len(messages)
+        ops: list[CalendarOp] = []
+        slots: list[int] = []
+        for index, message in enumerate(messages):
+            try:
+                op = await self._operation(message)
+            except DeliveryError as exc:
+                outcomes[index] = exc
+                continue
+            ops.append(op)
+            slots.append(index)
+        if ops:
+            answers = await self.calendar.apply(ops)
+            for index, op, answer in zip(slots, ops, answers, strict=True):
+                if isinstance(answer, DeliveryError):
+                    outcomes[index] = answer
+                    continue
+                if isinstance(op, CancelEvent):
+                    outcomes[index] = {"event_id": answer.event_id, "cancelled": True}
+                    continue
+                for record in self.recorders:
+                    await record(messages[index], answer)
+                outcomes[index] = answer.as_result()
+        return [o if o is not None else PermanentError("not delivered") for o in outcomes]
+
+    async def _operation(self, message: OutboxMessage) -> CalendarOp:
+        payload = message.payload
+        known = _opt(payload.get("event_id")) or await self.lookup_event_id(
+            message.aggregate_type, message.aggregate_id
+        )
+        if message.kind.endswith("cancel"):
+            organizer = payload.get("organizer_email")
+            if not organizer:
+                raise PermanentError("calendar cancel without organizer_email")
+            if not known:
+                raise SkippedError("no calendar event was created for it")
+            return CancelEvent(str(organizer), known, str(payload.get("reason") or ""))
+        spec = CalendarEventSpec.from_payload(payload)
+        return UpsertEvent(str(message.id), spec, known)
