@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from adapters.clock import SystemClock
 from adapters.db.uow import DbUnitOfWork
+from adapters.lms.keys import generate_tool_key
+from adapters.lms.services import LmsServices
 from app.settings import Settings
 from core.clock import Clock
+from core.lti.service import LtiService
 from core.outbox_admin import OutboxAdmin
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
@@ -25,5 +28,13 @@ def build_services(
         clock=clock,
         uow=factory,
         people=PeopleService(factory, clock),
+        lti=LtiService(
+            factory,
+            clock,
+            PeopleService(factory, clock),
+            generate_tool_key,
+            settings.public_url,
+            roster_source=LmsServices(factory),
+        ),
         outbox=OutboxAdmin(factory, clock),
     )

@@ -6,4 +6,6 @@ import click
 
 
 def groups() -> list[click.Command]:
-    return []
+    from app.cli_lti import lti_group
+
+    return [lti_group]

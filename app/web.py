@@ -15,6 +15,7 @@ from adapters.db import lifecycle
 from api import openapi
 from api.http import api_auth, api_errors, services_key
 from app.metrics import Metrics
+from app.lti_tool import mount_lti
 from app.settings import Settings
 from core.services import Services
 
@@ -73,6 +74,7 @@ def create_app(
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     for module in API_MODULES:
         app.router.add_routes(module.routes)
+    mount_lti(app, settings, services)
 
     if manage_db:
 

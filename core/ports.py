@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol
 from uuid import UUID
 
+from core.lti.ports import LtiRepository
 from core.outbox import OutboxMessage
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
 
@@ -48,6 +49,7 @@ class UnitOfWork(Protocol):
     people: PersonRepository
     api_keys: ApiKeyRepository
     outbox: OutboxRepository
+    lti: LtiRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

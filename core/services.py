@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from core.clock import Clock
 from core.outbox_admin import OutboxAdmin
+from core.lti.service import LtiService
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
 
@@ -18,4 +19,5 @@ class Services:
     clock: Clock
     uow: UnitOfWorkFactory
     people: PeopleService
+    lti: LtiService
     outbox: OutboxAdmin

@@ -7,8 +7,10 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from adapters.db.repositories.lti import DbLti
 from adapters.db.repositories.outbox import DbOutbox
 from adapters.db.repositories.people import DbApiKeys, DbOrganisations, DbPeople
+from core.lti.ports import LtiRepository
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
 from core.ports import OutboxRepository
 
@@ -25,6 +27,7 @@ class DbUnitOfWork:
         self.people: PersonRepository = DbPeople()
         self.api_keys: ApiKeyRepository = DbApiKeys()
         self.outbox: OutboxRepository = DbOutbox()
+        self.lti: LtiRepository = DbLti()
         self._tx: Any = None
         self._committed = False
 

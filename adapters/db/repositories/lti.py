@@ -1,0 +1,358 @@
+"""LTI registration store, tool keys, logins, key cache, sessions, links, placements, rosters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from adapters.db.tables.lti import (
+    LtiDeploymentRow,
+    LtiKeyCacheRow,
+    LtiLinkRow,
+    LtiLoginRow,
+    LtiOrgSettingsRow,
+    LtiPlacementRow,
+    LtiPlatformRow,
+    LtiRosterRow,
+    LtiSessionRow,
+    LtiToolKeyRow,
+)
+from core.lti.model import (
+    CachedKey,
+    CourseLink,
+    LoginState,
+    LtiSession,
+    Placement,
+    Platform,
+    RosterMember,
+    ToolKey,
+)
+
+
+async def _platform(row: LtiPlatformRow) -> Platform:
+    deployments = await LtiDeploymentRow.filter(platform_id=row.id).order_by("id")
+    return Platform(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        issuer=row.issuer,
+        client_id=row.client_id,
+        auth_login_url=row.auth_login_url,
+        auth_token_url=row.auth_token_url,
+        key_set_url=row.key_set_url,
+        name=row.name,
+        active=row.active,
+        deployment_ids=tuple(d.deployment_id for d in deployments),
+        auth_audience=row.auth_audience,
+        source=row.source,  # type: ignore[arg-type]
+        created_at=row.created_at,
+    )
+
+
+def _session(row: LtiSessionRow) -> LtiSession:
+    return LtiSession(
+        id=row.id,
+        token_hash=row.token_hash,
+        organisation_id=row.organisation_id,
+        person_id=row.person_id,
+        platform_id=row.platform_id,
+        deployment_id=row.deployment_id,
+        message_type=row.message_type,
+        roles=tuple(row.roles or ()),
+        context_id=row.context_id,
+        context_title=row.context_title,
+        resource_link_id=row.resource_link_id,
+        claims=dict(row.claims or {}),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _link(row: LtiLinkRow) -> CourseLink:
+    return CourseLink(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        platform_id=row.platform_id,
+        kind=row.kind,  # type: ignore[arg-type]
+        target=row.target,
+        title=row.title,
+        context_id=row.context_id,
+        topics=tuple(row.topics or ()),
+        graded=row.graded,
+        line_item_url=row.line_item_url,
+        created_at=row.created_at,
+    )
+
+
+def _placement(row: LtiPlacementRow) -> Placement:
+    return Placement(
+        platform_id=row.platform_id,
+        context_id=row.context_id,
+        resource_link_id=row.resource_link_id,
+        title=row.title,
+        link_id=row.link_id,
+        lineitems_url=row.lineitems_url,
+        lineitem_url=row.lineitem_url,
+        ags_scopes=tuple(row.ags_scopes or ()),
+        memberships_url=row.memberships_url,
+        updated_at=row.updated_at,
+    )
+
+
+class DbLti:
+    # platforms ------------------------------------------------------------------------------
+    async def add_platform(self, platform: Platform) -> None:
+        await LtiPlatformRow.create(
+            id=platform.id,
+            organisation_id=platform.organisation_id,
+            issuer=platform.issuer,
+            client_id=platform.client_id,
+            auth_login_url=platform.auth_login_url,
+            auth_token_url=platform.auth_token_url,
+            key_set_url=platform.key_set_url,
+            auth_audience=platform.auth_audience,
+            name=platform.name,
+            active=platform.active,
+            source=platform.source,
+            created_at=platform.created_at,
+        )
+        for deployment in platform.deployment_ids:
+            await LtiDeploymentRow.create(platform_id=platform.id, deployment_id=deployment)
+
+    async def update_platform(self, platform: Platform) -> None:
+        await LtiPlatformRow.filter(id=platform.id).update(
+            auth_login_url=platform.auth_login_url,
+            auth_token_url=platform.auth_token_url,
+            key_set_url=platform.key_set_url,
+            auth_audience=platform.auth_audience,
+            name=platform.name,
+            active=platform.active,
+        )
+        known = {
+            str(d.deployment_id) for d in await LtiDeploymentRow.filter(platform_id=platform.id)
+        }
+        for deployment in platform.deployment_ids:
+            if deployment not in known:
+                await LtiDeploymentRow.create(platform_id=platform.id, deployment_id=deployment)
+
+    async def get_platform(self, platform_id: UUID) -> Platform | None:
+        row = await LtiPlatformRow.get_or_none(id=platform_id)
+        return await _platform(row) if row else None
+
+    async def platforms_for_issuer(self, issuer: str) -> Sequence[Platform]:
+        rows = await LtiPlatformRow.filter(issuer=issuer).order_by("created_at")
+        return [await _platform(r) for r in rows]
+
+    async def list_platforms(self, organisation_id: UUID | None = None) -> Sequence[Platform]:
+        q = LtiPlatformRow.all()
+        if organisation_id is not None:
+            q = q.filter(organisation_id=organisation_id)
+        return [await _platform(r) for r in await q.order_by("issuer", "client_id")]
+
+    async def get_auto_approve(self, organisation_id: UUID) -> bool:
+        row = await LtiOrgSettingsRow.get_or_none(organisation_id=organisation_id)
+        return bool(row and row.auto_approve)
+
+    async def set_auto_approve(self, organisation_id: UUID, value: bool) -> None:
+        await LtiOrgSettingsRow.update_or_create(
+            defaults={"auto_approve": value}, organisation_id=organisation_id
+        )
+
+    # tool keys ------------------------------------------------------------------------------
+    async def add_key(self, key: ToolKey) -> None:
+        await LtiToolKeyRow.create(
+            kid=key.kid,
+            private_pem=key.private_pem,
+            public_jwk=key.public_jwk,
+            created_at=key.created_at,
+            retired_at=key.retired_at,
+        )
+
+    async def list_keys(self) -> Sequence[ToolKey]:
+        return [
+            ToolKey(r.kid, r.private_pem, dict(r.public_jwk), r.created_at, r.retired_at)
+            for r in await LtiToolKeyRow.all().order_by("created_at")
+        ]
+
+    async def retire_keys(self, when: datetime) -> None:
+        await LtiToolKeyRow.filter(retired_at__isnull=True).update(retired_at=when)
+
+    # logins ---------------------------------------------------------------------------------
+    async def add_login(self, login: LoginState) -> None:
+        await LtiLoginRow.create(
+            state=login.state,
+            nonce=login.nonce,
+            platform_id=login.platform_id,
+            target_link_uri=login.target_link_uri,
+            browser_hash=login.browser_hash,
+            storage_target=login.storage_target,
+            created_at=login.created_at,
+            expires_at=login.expires_at,
+            used_at=login.used_at,
+        )
+
+    async def get_login(self, state: str) -> LoginState | None:
+        r = await LtiLoginRow.get_or_none(state=state)
+        if r is None:
+            return None
+        return LoginState(
+            state=r.state,
+            nonce=r.nonce,
+            platform_id=r.platform_id,
+            target_link_uri=r.target_link_uri,
+            browser_hash=r.browser_hash,
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            storage_target=r.storage_target,
+            used_at=r.used_at,
+        )
+
+    async def use_login(self, state: str, when: datetime) -> bool:
+        changed = await LtiLoginRow.filter(state=state, used_at__isnull=True).update(used_at=when)
+        return changed == 1
+
+    async def purge_logins(self, before: datetime) -> int:
+        return await LtiLoginRow.filter(expires_at__lt=before).delete()
+
+    # platform key cache ---------------------------------------------------------------------
+    async def cached_key(self, key_set_url: str, kid: str) -> CachedKey | None:
+        r = await LtiKeyCacheRow.get_or_none(key_set_url=key_set_url, kid=kid)
+        return CachedKey(r.key_set_url, r.kid, dict(r.jwk), r.fetched_at) if r else None
+
+    async def cache_keys(self, keys: Sequence[CachedKey]) -> None:
+        for key in keys:
+            await LtiKeyCacheRow.update_or_create(
+                defaults={"jwk": key.jwk, "fetched_at": key.fetched_at},
+                key_set_url=key.key_set_url,
+                kid=key.kid,
+            )
+
+    # sessions -------------------------------------------------------------------------------
+    async def add_session(self, session: LtiSession) -> None:
+        await LtiSessionRow.create(
+            id=session.id,
+            token_hash=session.token_hash,
+            organisation_id=session.organisation_id,
+            person_id=session.person_id,
+            platform_id=session.platform_id,
+            deployment_id=session.deployment_id,
+            message_type=session.message_type,
+            roles=list(session.roles),
+            context_id=session.context_id,
+            context_title=session.context_title,
+            resource_link_id=session.resource_link_id,
+            claims=session.claims,
+            created_at=session.created_at,
+            expires_at=session.expires_at,
+        )
+
+    async def get_session(self, token_hash: str) -> LtiSession | None:
+        row = await LtiSessionRow.get_or_none(token_hash=token_hash)
+        return _session(row) if row else None
+
+    async def count_launches(self, platform_id: UUID, context_id: str | None) -> int:
+        return await LtiSessionRow.filter(platform_id=platform_id, context_id=context_id).count()
+
+    # links and placements -------------------------------------------------------------------
+    async def add_link(self, link: CourseLink) -> None:
+        await LtiLinkRow.create(
+            id=link.id,
+            organisation_id=link.organisation_id,
+            platform_id=link.platform_id,
+            context_id=link.context_id,
+            kind=link.kind,
+            target=link.target,
+            title=link.title,
+            topics=list(link.topics),
+            graded=link.graded,
+            line_item_url=link.line_item_url,
+            created_at=link.created_at,
+        )
+
+    async def get_link(self, organisation_id: UUID, link_id: UUID) -> CourseLink | None:
+        row = await LtiLinkRow.get_or_none(id=link_id, organisation_id=organisation_id)
+        return _link(row) if row else None
+
+    async def links_for_context(
+        self, platform_id: UUID, context_id: str | None
+    ) -> Sequence[CourseLink]:
+        rows = await LtiLinkRow.filter(platform_id=platform_id, context_id=context_id).order_by(
+            "created_at"
+        )
+        return [_link(r) for r in rows]
+
+    async def upsert_placement(self, placement: Placement) -> None:
+        await LtiPlacementRow.update_or_create(
+            defaults={
+                "context_id": placement.context_id,
+                "title": placement.title,
+                "link_id": placement.link_id,
+                "lineitems_url": placement.lineitems_url,
+                "lineitem_url": placement.lineitem_url,
+                "ags_scopes": list(placement.ags_scopes),
+                "memberships_url": placement.memberships_url,
+                "updated_at": placement.updated_at,
+            },
+            platform_id=placement.platform_id,
+            resource_link_id=placement.resource_link_id,
+        )
+
+    async def placement(
+        self, platform_id: UUID, context_id: str | None, resource_link_id: str
+    ) -> Placement | None:
+        row = await LtiPlacementRow.get_or_none(
+            platform_id=platform_id, resource_link_id=resource_link_id
+        )
+        return _placement(row) if row else None
+
+    async def placements(self, platform_id: UUID, context_id: str | None) -> Sequence[Placement]:
+        rows = await LtiPlacementRow.filter(platform_id=platform_id, context_id=context_id)
+        return [_placement(r) for r in rows]
+
+    # rosters --------------------------------------------------------------------------------
+    async def roster(self, platform_id: UUID, context_id: str) -> Sequence[RosterMember]:
+        rows = await LtiRosterRow.filter(platform_id=platform_id, context_id=context_id).order_by(
+            "name", "user_id"
+        )
+        return [
+            RosterMember(r.user_id, r.name, r.email, tuple(r.roles or ()), r.status) for r in rows
+        ]
+
+    async def replace_roster(
+        self, platform_id: UUID, context_id: str, members: Sequence[RosterMember], when: datetime
+    ) -> tuple[int, int, int]:
+        existing = {
+            r.user_id: r
+            for r in await LtiRosterRow.filter(platform_id=platform_id, context_id=context_id)
+        }
+        wanted = {m.user_id: m for m in members}
+        joined = left = unchanged = 0
+        for user_id, gone in existing.items():
+            if user_id not in wanted:
+                await gone.delete()
+                left += 1
+        for user_id, m in wanted.items():
+            row = existing.get(user_id)
+            if row is None:
+                await LtiRosterRow.create(
+                    platform_id=platform_id,
+                    context_id=context_id,
+                    user_id=user_id,
+                    name=m.name,
+                    email=m.email,
+                    roles=list(m.roles),
+                    status=m.status,
+                    synced_at=when,
+                )
+                joined += 1
+            else:
+                row.name, row.email, row.roles, row.status = (
+                    m.name,
+                    m.email,
+                    list(m.roles),
+                    m.status,
+                )
+                row.synced_at = when
+                await row.save()
+                unchanged += 1
+        return joined, left, unchanged

@@ -1,0 +1,628 @@
+"""LTI use cases: registrations, tool keys, login → launch, sessions, links, scores, rosters."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from core.clock import Clock
+from core.errors import Conflict, InvalidInput, NotFound, PersonNotFound
+from core.ids import new_id
+from core.lti.claims import (
+    AGS,
+    LTI,
+    NRPS,
+    LaunchClaims,
+    check_audience,
+    check_message,
+    check_times,
+    within_tool,
+)
+from core.lti.errors import LtiBadRequest, LtiRejected, SessionExpired, UnknownPlatform
+from core.lti.model import (
+    LINK_KINDS,
+    LOGIN_TTL,
+    SESSION_TTL,
+    CachedKey,
+    CourseLink,
+    LinkKind,
+    LoginState,
+    LtiSession,
+    Placement,
+    Platform,
+    RegistrationSource,
+    RosterMember,
+    RosterSync,
+    ToolKey,
+    clean_text,
+    clean_url,
+)
+from core.lti.ports import KeyFactory, RosterSource
+from core.outbox import OutboxMessage, OutboxTopic
+from core.people.model import ExternalIdentity
+from core.people.service import IdentityHints, PeopleService
+from core.ports import UnitOfWorkFactory
+
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+
+
+def sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def check_openid_configuration(config_url: str, config: Mapping[str, Any]) -> dict[str, str]:
+    """LTI Dynamic Registration §3.5.1: the configuration URL must begin with the issuer it
+    declares, and every endpoint the tool needs must be there. Returns the endpoints."""
+    issuer = config.get("issuer")
+    if not isinstance(issuer, str) or not issuer:
+        raise LtiRejected("issuer", "the platform's OpenID configuration names no issuer")
+    if not config_url.startswith(issuer.rstrip("/") + "/") and config_url != issuer:
+        raise LtiRejected(
+            "issuer", "the OpenID configuration URL does not belong to the issuer it declares"
+        )
+    if urlsplit(config_url).netloc != urlsplit(issuer).netloc:
+        raise LtiRejected("issuer", "the issuer and the configuration URL differ in host")
+    needed = {
+        "authorization_endpoint": "auth_login_url",
+        "token_endpoint": "auth_token_url",
+        "jwks_uri": "key_set_url",
+        "registration_endpoint": "registration_endpoint",
+    }
+    out: dict[str, str] = {"issuer": issuer}
+    for key, name in needed.items():
+        value = config.get(key)
+        if not isinstance(value, str) or not value:
+            raise LtiRejected(key, f"the platform's OpenID configuration has no {key}")
+        out[name] = clean_url(value, key)
+    if not isinstance(config.get(PLATFORM_CONFIGURATION), dict):
+        raise LtiRejected("platform_configuration", "the platform does not describe itself as LTI")
+    algs = config.get("id_token_signing_alg_values_supported")
+    if isinstance(algs, list) and "RS256" not in algs:
+        raise LtiRejected("alg", "the platform does not sign with RS256")
+    return out
+
+
+class LtiService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        people: PeopleService,
+        key_factory: KeyFactory,
+        tool_url: str,
+        roster_source: RosterSource | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._people = people
+        self._key_factory = key_factory
+        self.tool_url = tool_url.rstrip("/")
+        self._roster_source = roster_source
+
+    @property
+    def tool_prefixes(self) -> tuple[str, ...]:
+        return (self.tool_url + "/lti",)
+
+    @property
+    def launch_url(self) -> str:
+        return self.tool_url + "/lti/launch"
+
+    # registrations --------------------------------------------------------------------------
+    async def add_platform(
+        self,
+        organisation_id: UUID,
+        *,
+        issuer: str,
+        client_id: str,
+        auth_login_url: str,
+        auth_token_url: str,
+        key_set_url: str,
+        deployment_ids: Sequence[str] = (),
+        name: str = "",
+        active: bool = True,
+        auth_audience: str | None = None,
+        source: RegistrationSource = "manual",
+    ) -> Platform:
+        """Register a platform, or add deployments to the same (issuer, client id)."""
+        issuer = clean_url(issuer, "issuer")
+        client_id = clean_text(client_id, "client id")
+        deployments = tuple(dict.fromkeys(clean_text(d, "deployment id") for d in deployment_ids))
+        platform = Platform(
+            id=new_id(),
+            organisation_id=organisation_id,
+            issuer=issuer,
+            client_id=client_id,
+            auth_login_url=clean_url(auth_login_url, "auth login URL"),
+            auth_token_url=clean_url(auth_token_url, "auth token URL"),
+            key_set_url=clean_url(key_set_url, "key set URL"),
+            name=(name or "").strip()[:200] or urlsplit(issuer).netloc,
+            active=active,
+            deployment_ids=deployments,
+            auth_audience=auth_audience or None,
+            source=source,
+            created_at=self._clock.now(),
+        )
+        async with self._uow() as uow:
+            if not await uow.organisations.get(organisation_id):
+                raise NotFound("no such organisation")
+            for existing in await uow.lti.platforms_for_issuer(issuer):
+                if existing.client_id != client_id:
+                    continue
+                if existing.organisation_id != organisation_id:
+                    raise Conflict("this issuer and client id belong to another organisation")
+                merged = tuple(dict.fromkeys(existing.deployment_ids + deployments))
+                platform = replace(existing, deployment_ids=merged)
+                await uow.lti.update_platform(platform)
+                await uow.commit()
+                return platform
+            await uow.lti.add_platform(platform)
+            await uow.commit()
+        return platform
+
+    async def platforms(self, organisation_id: UUID | None = None) -> Sequence[Platform]:
+        async with self._uow() as uow:
+            return await uow.lti.list_platforms(organisation_id)
+
+    async def platform(self, platform_id: UUID) -> Platform:
+        async with self._uow() as uow:
+            found = await uow.lti.get_platform(platform_id)
+        if found is None:
+            raise UnknownPlatform("no such platform registration")
+        return found
+
+    async def set_active(self, platform_id: UUID, active: bool) -> Platform:
+        """Approve (activate) or disable a registration."""
+        async with self._uow() as uow:
+            found = await uow.lti.get_platform(platform_id)
+            if found is None:
+                raise UnknownPlatform("no such platform registration")
+            updated = replace(found, active=active)
+            await uow.lti.update_platform(updated)
+            await uow.commit()
+        return updated
+
+    async def set_auto_approve(self, organisation_id: UUID, value: bool) -> None:
+        async with self._uow() as uow:
+            await uow.lti.set_auto_approve(organisation_id, value)
+            await uow.commit()
+
+    async def register_dynamic(
+        self,
+        organisation_id: UUID,
+        endpoints: Mapping[str, str],
+        client_id: str,
+        deployment_id: str | None,
+        platform_name: str = "",
+    ) -> Platform:
+        """Store a dynamic registration: inactive until approved unless the organisation
+        opted into auto-approval."""
+        async with self._uow() as uow:
+            auto = await uow.lti.get_auto_approve(organisation_id)
+        return await self.add_platform(
+            organisation_id,
+            issuer=endpoints["issuer"],
+            client_id=client_id,
+            auth_login_url=endpoints["auth_login_url"],
+            auth_token_url=endpoints["auth_token_url"],
+            key_set_url=endpoints["key_set_url"],
+            deployment_ids=[deployment_id] if deployment_id else [],
+            name=platform_name,
+            active=auto,
+            source="dynamic",
+        )
+
+    # tool keys ------------------------------------------------------------------------------
+    async def signing_key(self) -> ToolKey:
+        """The newest unretired key; the first one is made on demand."""
+        async with self._uow() as uow:
+            keys = [k for k in await uow.lti.list_keys() if k.retired_at is None]
+            if keys:
+                return max(keys, key=lambda k: k.created_at)
+            key = self._new_key()
+            await uow.lti.add_key(key)
+            await uow.commit()
+        return key
+
+    def _new_key(self) -> ToolKey:
+        kid, private_pem, public_jwk = self._key_factory()
+        return ToolKey(kid, private_pem, public_jwk, created_at=self._clock.now())
+
+    async def rotate_keys(self) -> ToolKey:
+        """A new key signs from now; older keys stay published for the grace period."""
+        key = self._new_key()
+        async with self._uow() as uow:
+            await uow.lti.retire_keys(self._clock.now())
+            await uow.lti.add_key(key)
+            await uow.commit()
+        return key
+
+    async def published_keys(self) -> list[dict[str, Any]]:
+        await self.signing_key()
+        now = self._clock.now()
+        async with self._uow() as uow:
+            keys = await uow.lti.list_keys()
+        ordered = sorted(keys, key=lambda k: k.created_at, reverse=True)
+        return [dict(k.public_jwk) for k in ordered if k.published(now)]
+
+    # login ----------------------------------------------------------------------------------
+    async def begin_login(
+        self,
+        *,
+        issuer: str | None,
+        login_hint: str | None,
+        target_link_uri: str | None,
+        client_id: str | None = None,
+        deployment_id: str | None = None,
+        storage_target: str | None = None,
+    ) -> tuple[Platform, LoginState, str]:
+        """Third-party initiated login: check the request, issue state + nonce + the browser
+        secret (returned once; only its hash is stored)."""
+        if not issuer:
+            raise LtiBadRequest("iss", "the login request names no issuer (iss)")
+        if not login_hint:
+            raise LtiBadRequest("login_hint", "the login request has no login_hint")
+        if not target_link_uri or not within_tool(target_link_uri, self.tool_prefixes):
+            raise LtiBadRequest(
+                "target_link_uri", "the login's target_link_uri is not a URL of this tool"
+            )
+        async with self._uow() as uow:
+            platform = self._pick(await uow.lti.platforms_for_issuer(issuer), client_id)
+            if deployment_id and deployment_id not in platform.deployment_ids:
+                raise LtiRejected("deployment_id", "this deployment is not registered")
+            now = self._clock.now()
+            secret = secrets.token_urlsafe(32)
+            login = LoginState(
+                state="state-" + secrets.token_urlsafe(32),
+                nonce=secrets.token_urlsafe(32),
+                platform_id=platform.id,
+                target_link_uri=target_link_uri,
+                browser_hash=sha256(secret),
+                created_at=now,
+                expires_at=now + LOGIN_TTL,
+                storage_target=(storage_target or None) and storage_target[:64],
+            )
+            await uow.lti.purge_logins(now - LOGIN_TTL)
+            await uow.lti.add_login(login)
+            await uow.commit()
+        return platform, login, secret
+
+    @staticmethod
+    def _pick(candidates: Sequence[Platform], client_id: str | None) -> Platform:
+        if client_id:
+            candidates = [p for p in candidates if p.client_id == client_id]
+        if not candidates:
+            raise LtiRejected("iss", "this platform is not registered with the tool")
+        if len(candidates) > 1:
+            raise LtiBadRequest("client_id", "several registrations match: send a client_id")
+        platform = candidates[0]
+        if not platform.active:
+            raise LtiRejected("inactive", "this platform registration is not active yet")
+        return platform
+
+    async def login(self, state: str) -> LoginState | None:
+        async with self._uow() as uow:
+            return await uow.lti.get_login(state)
+
+    # launch ---------------------------------------------------------------------------------
+    async def platform_for_token(self, claims: Mapping[str, Any]) -> Platform:
+        """The active registration an (unverified) id_token claims to come from."""
+        issuer = claims.get("iss")
+        if not isinstance(issuer, str) or not issuer:
+            raise LtiRejected("iss", "the id_token names no issuer")
+        aud = claims.get("aud")
+        azp = claims.get("azp")
+        auds = [aud] if isinstance(aud, str) else [a for a in aud or [] if isinstance(a, str)]
+        async with self._uow() as uow:
+            candidates = list(await uow.lti.platforms_for_issuer(issuer))
+        if not candidates:
+            raise LtiRejected("iss", "the id_token's issuer is not registered with the tool")
+        if isinstance(azp, str):
+            matching = [p for p in candidates if p.client_id == azp]
+        else:
+            matching = [p for p in candidates if p.client_id in auds]
+        if not matching:
+            raise LtiRejected("aud", "the id_token was issued for another client")
+        return self._pick(matching[:1], None)
+
+    async def cached_key(self, key_set_url: str, kid: str) -> dict[str, Any] | None:
+        async with self._uow() as uow:
+            found = await uow.lti.cached_key(key_set_url, kid)
+        return dict(found.jwk) if found else None
+
+    async def cache_keys(self, key_set_url: str, jwks: Sequence[Mapping[str, Any]]) -> None:
+        now = self._clock.now()
+        keys = [
+            CachedKey(key_set_url, str(k["kid"]), dict(k), now)
+            for k in jwks
+            if isinstance(k, Mapping) and isinstance(k.get("kid"), str) and k.get("kty") == "RSA"
+        ]
+        async with self._uow() as uow:
+            await uow.lti.cache_keys(keys)
+            await uow.commit()
+
+    async def complete_launch(
+        self,
+        platform: Platform,
+        claims: Mapping[str, Any],
+        *,
+        state: str,
+        browser_secret: str | None,
+    ) -> tuple[LtiSession, str]:
+        """Check a signature-verified id_token against the login it answers, use the login
+        once, resolve the person and open a page session. Nothing is stored on failure."""
+        now = self._clock.now()
+        check_audience(claims, platform.client_id)
+        check_times(claims, now)
+        async with self._uow() as uow:
+            login = await uow.lti.get_login(state) if state else None
+            if login is None or login.platform_id != platform.id:
+                raise LtiRejected("state", "the launch does not answer a login of this tool")
+            if not browser_secret or not hmac.compare_digest(
+                login.browser_hash, sha256(browser_secret)
+            ):
+                raise LtiRejected(
+                    "state", "the launch did not come from the browser that logged in"
+                )
+            if login.expires_at <= now:
+                raise LtiRejected("state", "the login has expired; launch again from the course")
+            nonce = claims.get("nonce")
+            if not isinstance(nonce, str) or not hmac.compare_digest(nonce, login.nonce):
+                raise LtiRejected("nonce", "the id_token's nonce is not the one issued at login")
+            if login.used_at is not None:
+                raise LtiRejected("nonce", "this launch has already been used")
+            launch = check_message(
+                claims,
+                deployment_ids=platform.deployment_ids,
+                tool_prefixes=self.tool_prefixes,
+                login_target=login.target_link_uri,
+            )
+            if launch.issuer != platform.issuer:
+                raise LtiRejected("iss", "the id_token's issuer is not this platform")
+            if not await uow.lti.use_login(state, now):
+                raise LtiRejected("nonce", "this launch has already been used")
+            await uow.commit()
+        person = await self._people.resolve_person(
+            ExternalIdentity("lti", platform.issuer, launch.subject),
+            IdentityHints(
+                name=launch.name,
+                email=launch.email,
+                email_verified=launch.email_verified,
+                organisation_id=platform.organisation_id,
+            ),
+        )
+        token = secrets.token_urlsafe(32)
+        session = LtiSession(
+            id=new_id(),
+            token_hash=sha256(token),
+            organisation_id=platform.organisation_id,
+            person_id=person.id,
+            platform_id=platform.id,
+            deployment_id=launch.deployment_id,
+            message_type=launch.message_type,
+            roles=launch.roles,
+            context_id=launch.context_id,
+            context_title=launch.context_title,
+            resource_link_id=launch.resource_link_id,
+            claims=dict(claims),
+            created_at=now,
+            expires_at=now + SESSION_TTL,
+        )
+        async with self._uow() as uow:
+            await uow.lti.add_session(session)
+            if launch.resource_link_id:
+                await uow.lti.upsert_placement(self._placement(platform, launch, claims))
+            await uow.commit()
+        return session, token
+
+    def _placement(
+        self, platform: Platform, launch: LaunchClaims, claims: Mapping[str, Any]
+    ) -> Placement:
+        ags = claims.get(AGS) if isinstance(claims.get(AGS), dict) else {}
+        nrps = claims.get(NRPS) if isinstance(claims.get(NRPS), dict) else {}
+        custom = claims.get(LTI + "custom") if isinstance(claims.get(LTI + "custom"), dict) else {}
+        link_id: UUID | None = None
+        raw_link = custom.get("peerlearn_link") if isinstance(custom, dict) else None
+        if isinstance(raw_link, str):
+            try:
+                link_id = UUID(raw_link)
+            except ValueError:
+                link_id = None
+        scopes = ags.get("scope") if isinstance(ags, dict) else None
+        assert launch.resource_link_id is not None
+        return Placement(
+            platform_id=platform.id,
+            context_id=launch.context_id,
+            resource_link_id=launch.resource_link_id,
+            title=launch.resource_link_title,
+            link_id=link_id,
+            lineitems_url=_url_or_none(ags.get("lineitems")) if isinstance(ags, dict) else None,
+            lineitem_url=_url_or_none(ags.get("lineitem")) if isinstance(ags, dict) else None,
+            ags_scopes=tuple(s for s in scopes if isinstance(s, str))
+            if isinstance(scopes, list)
+            else (),
+            memberships_url=_url_or_none(nrps.get("context_memberships_url"))
+            if isinstance(nrps, dict)
+            else None,
+            updated_at=self._clock.now(),
+        )
+
+    async def session(self, token: str) -> LtiSession:
+        async with self._uow() as uow:
+            found = await uow.lti.get_session(sha256(token)) if token else None
+        if found is None or found.expires_at <= self._clock.now():
+            raise SessionExpired("this page has expired: open it again from your course")
+        return found
+
+    # course links (deep linking) ------------------------------------------------------------
+    async def create_link(
+        self,
+        session: LtiSession,
+        kind: str,
+        target: str,
+        title: str,
+        topics: Sequence[str] = (),
+        graded: bool = False,
+    ) -> CourseLink:
+        if not session.is_instructor:
+            raise LtiRejected("role", "only instructors can place peerlearn in a course")
+        if not session.is_deep_linking:
+            raise LtiBadRequest("message_type", "links are placed from a deep linking launch")
+        if kind not in LINK_KINDS:
+            raise InvalidInput(f"a link shows one of: {', '.join(LINK_KINDS)}")
+        link_kind: LinkKind = kind  # type: ignore[assignment]
+        cleaned_topics = tuple(dict.fromkeys(t.strip()[:80] for t in topics if t.strip()))[:20]
+        link = CourseLink(
+            id=new_id(),
+            organisation_id=session.organisation_id,
+            platform_id=session.platform_id,
+            kind=link_kind,
+            target=(target or "").strip()[:200],
+            title=clean_text(title, "title", 200),
+            context_id=session.context_id,
+            topics=cleaned_topics,
+            graded=graded,
+            created_at=self._clock.now(),
+        )
+        async with self._uow() as uow:
+            await uow.lti.add_link(link)
+            await uow.commit()
+        return link
+
+    async def link(self, organisation_id: UUID, link_id: UUID) -> CourseLink | None:
+        async with self._uow() as uow:
+            return await uow.lti.get_link(organisation_id, link_id)
+
+    async def placement_for(self, session: LtiSession) -> Placement | None:
+        if not session.resource_link_id:
+            return None
+        async with self._uow() as uow:
+            return await uow.lti.placement(
+                session.platform_id, session.context_id, session.resource_link_id
+            )
+
+    # grades (AGS through the outbox) --------------------------------------------------------
+    async def record_completion(
+        self,
+        organisation_id: UUID,
+        person_id: UUID,
+        platform_id: UUID,
+        context_id: str | None,
+        resource_link_id: str,
+        *,
+        score_given: float,
+        score_maximum: float = 1.0,
+        comment: str = "",
+        reason: str = "completion",
+    ) -> OutboxMessage:
+        """A completion becomes an LMS score: an outbox row with everything the adapter sends."""
+        if not 0 <= score_given <= score_maximum or score_maximum <= 0:
+            raise InvalidInput("a score is between 0 and its maximum, and the maximum is positive")
+        async with self._uow() as uow:
+            platform = await uow.lti.get_platform(platform_id)
+            if platform is None or platform.organisation_id != organisation_id:
+                raise UnknownPlatform("no such platform registration")
+            placement = await uow.lti.placement(platform_id, context_id, resource_link_id)
+            if placement is None or not (placement.lineitem_url or placement.lineitems_url):
+                raise NotFound("this course link has no grade book column to report to")
+            if SCORE_SCOPE not in placement.ags_scopes:
+                raise LtiRejected("ags_scope", "the platform does not accept scores from the tool")
+            person = await uow.people.get(organisation_id, person_id)
+            if person is None:
+                raise PersonNotFound("no such person in this organisation")
+            subject = next(
+                (
+                    i.subject
+                    for i in person.identities
+                    if i.kind == "lti" and i.issuer == platform.issuer
+                ),
+                None,
+            )
+            if subject is None:
+                raise NotFound("this person has never launched peerlearn from this platform")
+            link = (
+                await uow.lti.get_link(organisation_id, placement.link_id)
+                if placement.link_id
+                else None
+            )
+            now = self._clock.now()
+            message = OutboxMessage(
+                id=new_id(),
+                organisation_id=organisation_id,
+                kind=OutboxTopic.LMS_SCORE,
+                aggregate_type="lti_placement",
+                aggregate_id=f"{platform_id}:{resource_link_id}"[:128],
+                payload={
+                    "platform_id": str(platform_id),
+                    "user_id": subject,
+                    "resource_link_id": resource_link_id,
+                    "lineitem_url": placement.lineitem_url,
+                    "lineitems_url": placement.lineitems_url,
+                    "can_create_lineitem": LINEITEM_SCOPE in placement.ags_scopes,
+                    "label": (link.title if link else placement.title) or "peerlearn",
+                    "score_given": score_given,
+                    "score_maximum": score_maximum,
+                    "comment": comment[:500],
+                    "activity_progress": "Completed",
+                    "grading_progress": "FullyGraded",
+                    "timestamp": now.isoformat(),
+                    "reason": reason,
+                },
+                created_at=now,
+            )
+            await uow.outbox.add(message)
+            await uow.commit()
+        return message
+
+    # rosters (NRPS) -------------------------------------------------------------------------
+    async def sync_roster(self, session: LtiSession) -> RosterSync:
+        """Bring the course roster into peerlearn: new members join, departed ones leave."""
+        if self._roster_source is None:
+            raise LtiBadRequest("nrps", "roster sync is not configured")
+        placement = await self.placement_for(session)
+        if placement is None or not placement.memberships_url or session.context_id is None:
+            raise LtiBadRequest("nrps", "the platform shares no roster for this course")
+        platform = await self.platform(session.platform_id)
+        members = await self._roster_source.fetch(platform, placement.memberships_url)
+        active = [m for m in members if m.status == "Active"]
+        async with self._uow() as uow:
+            joined, left, unchanged = await uow.lti.replace_roster(
+                platform.id, session.context_id, active, self._clock.now()
+            )
+            await uow.commit()
+        return RosterSync(joined=joined, left=left, unchanged=unchanged)
+
+    async def roster(self, session: LtiSession) -> Sequence[RosterMember]:
+        if session.context_id is None:
+            return []
+        async with self._uow() as uow:
+            return await uow.lti.roster(session.platform_id, session.context_id)
+
+    async def course_summary(self, session: LtiSession) -> dict[str, int]:
+        async with self._uow() as uow:
+            members = (
+                await uow.lti.roster(session.platform_id, session.context_id)
+                if session.context_id
+                else []
+            )
+            return {
+                "launches": await uow.lti.count_launches(session.platform_id, session.context_id),
+                "members": len(members),
+                "instructors": sum(
+                    1 for m in members if any(r.endswith("Instructor") for r in m.roles)
+                ),
+                "links": len(
+                    await uow.lti.links_for_context(session.platform_id, session.context_id)
+                ),
+            }
+
+
+def _url_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) and value.startswith(("http://", "https://")) else None

@@ -1,0 +1,455 @@
+"""The LTI 1.3 tool's HTTP endpoints: OIDC login, launch, JWKS, dynamic registration, and the
+pages a launch opens (learner and instructor views, deep linking, roster sync)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import aiohttp
+from aiohttp import web
+from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.lineitem import LineItem
+
+from core.errors import PeerlearnError
+from core.lti.claims import DL, LTI
+from core.lti.errors import LtiBadRequest, LtiRejected
+from core.lti.model import LtiSession, Platform
+from core.lti.service import check_openid_configuration, sha256
+from core.services import Services
+from lti.glue import (
+    AiohttpCookieService,
+    AiohttpMessageLaunch,
+    AiohttpOIDCLogin,
+    AiohttpRequest,
+    DbToolConf,
+    RequestStorage,
+    tool_registration,
+)
+from lti.pages import csrf_ok, csrf_token, error_page, render
+
+log = logging.getLogger(__name__)
+
+lti_services_key = web.AppKey("lti_services", Services)
+lti_secret_key = web.AppKey("lti_secret", str)
+lti_http_key = web.AppKey("lti_http", aiohttp.ClientSession)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+#: timeout for the tool's own calls to platforms (JWKS, OpenID configuration, registration)
+HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
+MAX_FORM = 64 * 1024
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
+SCOPES = (
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly",
+    "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+    "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+)
+
+
+def _services(request: web.Request) -> Services:
+    return request.app[lti_services_key]
+
+
+def _secure(request: web.Request) -> bool:
+    return _services(request).lti.tool_url.startswith("https://")
+
+
+@web.middleware
+async def lti_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Under /lti every failure is a 4xx page with a reason; nothing leaks, nothing is a 500."""
+    if not request.path.startswith("/lti"):
+        return await handler(request)
+    try:
+        return await handler(request)
+    except PeerlearnError as exc:
+        reason = str(exc.details.get("reason") or exc.code)
+        log.info("lti %s refused: %s (%s)", request.path, reason, exc.message)
+        return error_page(exc.status, reason, exc.message)
+    except web.HTTPException as exc:
+        if exc.status >= 400:
+            return error_page(exc.status, "http", exc.reason)
+        raise
+    except Exception:
+        log.exception("unexpected failure on %s %s", request.method, request.path)
+        return error_page(400, "unprocessable", "the request could not be processed")
+
+
+# JWKS ---------------------------------------------------------------------------------------
+async def jwks(request: web.Request) -> web.Response:
+    keys = await _services(request).lti.published_keys()
+    return web.json_response({"keys": keys}, headers={"Cache-Control": "public, max-age=300"})
+
+
+# OIDC login ---------------------------------------------------------------------------------
+async def login(request: web.Request) -> web.Response:
+    req = await AiohttpRequest.read(request, _secure(request))
+    service = _services(request).lti
+    platform, state, secret = await service.begin_login(
+        issuer=req.get_param("iss") or None,
+        login_hint=req.get_param("login_hint") or None,
+        target_link_uri=req.get_param("target_link_uri") or None,
+        client_id=req.get_param("client_id") or None,
+        deployment_id=req.get_param("lti_deployment_id") or None,
+        storage_target=req.get_param("lti_storage_target") or None,
+    )
+    key = await service.signing_key()
+    conf = DbToolConf(platform, tool_registration(platform, key.private_pem, None))
+    oidc = AiohttpOIDCLogin(req, conf, state.state.removeprefix("state-"), state.nonce)
+    try:
+        redirect = oidc.get_redirect_object(service.launch_url)
+    except (OIDCException, LtiException) as exc:
+        raise LtiRejected("login", str(exc)) from None
+    # the state cookie carries the browser secret, not the state itself
+    oidc.cookies.set_cookie(state.state, secret, 600)
+    if state.storage_target:
+        response = render(
+            "storage.html",
+            action=redirect.get_redirect_url(),
+            fields={},
+            new_window_url=_new_window_url(req, service.tool_url),
+            config={
+                "mode": "put",
+                "target": state.storage_target,
+                "origin": _origin(platform.auth_login_url),
+                "key": f"peerlearn-{state.state}",
+                "value": secret,
+                "next": redirect.get_redirect_url(),
+            },
+        )
+        oidc.cookies.update_response(response)
+        return response
+    return redirect.do_redirect()
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _new_window_url(req: AiohttpRequest, tool_url: str) -> str:
+    keys = (
+        "iss",
+        "login_hint",
+        "target_link_uri",
+        "lti_message_hint",
+        "lti_deployment_id",
+        "client_id",
+    )
+    params = {k: req.get_param(k) for k in keys if req.get_param(k)}
+    return f"{tool_url}/lti/login?{urlencode(params)}"
+
+
+# launch -------------------------------------------------------------------------------------
+def _decode_segment(segment: str) -> dict[str, Any]:
+    padded = segment + "=" * (-len(segment) % 4)
+    value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
+
+
+def _unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    parts = id_token.split(".")
+    if len(parts) != 3:
+        raise LtiBadRequest("id_token", "the id_token is not a signed JWT")
+    try:
+        return _decode_segment(parts[0]), _decode_segment(parts[1])
+    except (ValueError, UnicodeDecodeError):
+        raise LtiBadRequest("id_token", "the id_token cannot be decoded") from None
+
+
+async def _platform_key(request: web.Request, platform: Platform, kid: str) -> dict[str, Any]:
+    """The platform key for `kid` from the cache; one re-fetch of the JWKS on an unknown kid."""
+    service = _services(request).lti
+    jwk = await service.cached_key(platform.key_set_url, kid)
+    if jwk is not None:
+        return jwk
+    try:
+        async with request.app[lti_http_key].get(platform.key_set_url) as resp:
+            resp.raise_for_status()
+            body = await resp.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        log.warning("could not fetch the key set of %s", platform.issuer, exc_info=True)
+        raise LtiRejected("jwks", "the platform's key set could not be fetched") from None
+    keys = body.get("keys") if isinstance(body, dict) else None
+    if not isinstance(keys, list):
+        raise LtiRejected("jwks", "the platform's key set is not a JWKS document")
+    await service.cache_keys(platform.key_set_url, keys)
+    jwk = await service.cached_key(platform.key_set_url, kid)
+    if jwk is None:
+        raise LtiRejected("kid", "the id_token is signed with a key the platform does not publish")
+    return jwk
+
+
+async def launch(request: web.Request) -> web.Response:
+    if request.content_length and request.content_length > MAX_FORM:
+        raise LtiBadRequest("too_large", "the launch request is too large")
+    req = await AiohttpRequest.read(request, _secure(request))
+    service = _services(request).lti
+    id_token, state = req.get_param("id_token"), req.get_param("state")
+    if not id_token:
+        raise LtiBadRequest("id_token", "the launch carries no id_token")
+    if not state:
+        raise LtiBadRequest("state", "the launch carries no state")
+    header, claims = _unverified(id_token)
+    if header.get("alg") != "RS256":
+        raise LtiRejected("alg", "only RS256-signed id_tokens are accepted")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise LtiRejected("kid", "the id_token names no signing key (kid)")
+    platform = await service.platform_for_token(claims)
+    cookies = AiohttpCookieService(req)
+    secret = cookies.get_cookie(state) or req.get_param("lti_browser") or None
+    login_state = await service.login(state)
+    if secret is None and login_state is not None and login_state.storage_target:
+        # cookies blocked in the iframe: read the browser secret back from platform storage
+        return render(
+            "storage.html",
+            action=service.launch_url,
+            fields={"id_token": id_token, "state": state},
+            new_window_url=service.tool_url + "/lti/",
+            config={
+                "mode": "get",
+                "target": login_state.storage_target,
+                "origin": _origin(platform.auth_login_url),
+                "key": f"peerlearn-{state}",
+            },
+        )
+    jwk = await _platform_key(request, platform, kid)
+    key = await service.signing_key()
+    registration = tool_registration(platform, key.private_pem, {"keys": [jwk]})
+    storage = RequestStorage()
+    if login_state is not None and login_state.used_at is None:
+        # what pylti1p3 checks, as the database knows it: the nonce was issued and is unused,
+        # and this browser holds the login's secret (the core checks both again, atomically)
+        storage.values[f"lti1p3-nonce-{login_state.nonce}"] = True
+        if secret and hmac.compare_digest(login_state.browser_hash, sha256(secret)):
+            token_hash = hashlib.md5(id_token.encode(), usedforsecurity=False).hexdigest()
+            storage.values[f"lti1p3-{state}-id-token-hash"] = token_hash
+    message = AiohttpMessageLaunch(req, DbToolConf(platform, registration), storage)
+    try:
+        await asyncio.to_thread(message.validate)
+    except LtiException as exc:
+        raise LtiRejected("id_token", f"the launch is not valid: {exc}") from None
+    _, token = await service.complete_launch(
+        platform, message.claims(), state=state, browser_secret=secret
+    )
+    response = web.Response(status=303, headers={"Location": f"/lti/app/{token}"})
+    response.del_cookie(f"lti1p3-{state}", path="/lti/")
+    return response
+
+
+# pages ----------------------------------------------------------------------------------------
+async def _session(request: web.Request) -> LtiSession:
+    return await _services(request).lti.session(request.match_info["token"])
+
+
+async def _page_context(request: web.Request, session: LtiSession) -> dict[str, Any]:
+    services = _services(request)
+    person = await services.people.get_person(session.organisation_id, session.person_id)
+    return {
+        "person": person,
+        "lang": (person.locale or "en").split("-")[0],
+        "instructor": session.is_instructor,
+        "course": session.context_title,
+        "base": f"/lti/app/{request.match_info['token']}",
+        "csrf": csrf_token(request.app[lti_secret_key], str(session.id)),
+    }
+
+
+async def home(request: web.Request) -> web.Response:
+    session = await _session(request)
+    services = _services(request)
+    context = await _page_context(request, session)
+    if session.is_deep_linking:
+        people = await services.people.list_people(session.organisation_id, limit=200)
+        return render("deep_link.html", people=people, **context)
+    placement = await services.lti.placement_for(session)
+    link = (
+        await services.lti.link(session.organisation_id, placement.link_id)
+        if placement and placement.link_id
+        else None
+    )
+    return render(
+        "home.html",
+        link=link,
+        roster=await services.lti.roster(session),
+        summary=await services.lti.course_summary(session),
+        notice=request.query.get("notice", "")[:200],
+        **context,
+    )
+
+
+async def _checked_form(request: web.Request, session: LtiSession) -> dict[str, str]:
+    form = await request.post()
+    if not csrf_ok(request.app[lti_secret_key], str(session.id), str(form.get("csrf") or "")):
+        raise LtiRejected("csrf", "this form has expired: reload the page and try again")
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+async def roster_sync(request: web.Request) -> web.Response:
+    session = await _session(request)
+    await _checked_form(request, session)
+    if not session.is_instructor:
+        raise LtiRejected("role", "only instructors can sync the roster")
+    result = await _services(request).lti.sync_roster(session)
+    notice = (
+        f"Roster synced: {result.joined} joined, {result.left} left, {result.unchanged} unchanged."
+    )
+    return web.Response(
+        status=303,
+        headers={
+            "Location": f"/lti/app/{request.match_info['token']}?{urlencode({'notice': notice})}"
+        },
+    )
+
+
+async def deep_link(request: web.Request) -> web.Response:
+    session = await _session(request)
+    form = await _checked_form(request, session)
+    service = _services(request).lti
+    link = await service.create_link(
+        session,
+        kind=form.get("kind", ""),
+        target=form.get("target", ""),
+        title=form.get("title", ""),
+        topics=form.get("topics", "").split(","),
+        graded=form.get("graded") == "1",
+    )
+    settings: Any = session.claims.get(DL + "deep_linking_settings") or {}
+    platform = await service.platform(session.platform_id)
+    key = await service.signing_key()
+    registration = tool_registration(platform, key.private_pem, None)
+    resource = (
+        DeepLinkResource()
+        .set_url(service.launch_url)
+        .set_title(link.title)
+        .set_custom_params({"peerlearn_link": str(link.id)})
+    )
+    if link.graded:
+        resource.set_lineitem(
+            LineItem()
+            .set_score_maximum(1)
+            .set_label(link.title)
+            .set_resource_id(str(link.id))
+            .set_tag("peerlearn")
+        )
+    dl = DeepLink(registration, session.deployment_id, settings)
+    token = await asyncio.to_thread(dl.get_response_jwt, [resource])
+    return render("autopost.html", action=settings["deep_link_return_url"], fields={"JWT": token})
+
+
+# dynamic registration -----------------------------------------------------------------------
+async def register(request: web.Request) -> web.Response:
+    services = _services(request)
+    config_url = request.query.get("openid_configuration", "")
+    token = request.query.get("registration_token", "")
+    org_ref = request.query.get("org", "")
+    if not config_url.startswith(("https://", "http://")):
+        raise LtiBadRequest(
+            "openid_configuration", "the registration link has no openid_configuration URL"
+        )
+    if not org_ref:
+        raise LtiBadRequest("org", "the registration link names no organisation (?org=…)")
+    org = await services.people.organisation(org_ref)
+    http = request.app[lti_http_key]
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        async with http.get(config_url, headers=headers) as resp:
+            resp.raise_for_status()
+            config = await resp.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        raise LtiRejected(
+            "openid_configuration", "the platform's OpenID configuration could not be read"
+        ) from None
+    if not isinstance(config, dict):
+        raise LtiRejected(
+            "openid_configuration", "the platform's OpenID configuration is not a JSON object"
+        )
+    endpoints = check_openid_configuration(config_url, config)
+    tool = services.lti.tool_url
+    body = {
+        "application_type": "web",
+        "response_types": ["id_token"],
+        "grant_types": ["implicit", "client_credentials"],
+        "initiate_login_uri": f"{tool}/lti/login",
+        "redirect_uris": [f"{tool}/lti/launch"],
+        "client_name": "peerlearn",
+        "jwks_uri": f"{tool}/lti/jwks",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "scope": " ".join(SCOPES),
+        TOOL_CONFIGURATION: {
+            "domain": urlsplit(tool).netloc,
+            "target_link_uri": f"{tool}/lti/launch",
+            "description": "Ask your organisation's experts, book office hours, join communities.",
+            "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
+            "messages": [
+                {"type": "LtiResourceLinkRequest", "target_link_uri": f"{tool}/lti/launch"},
+                {"type": "LtiDeepLinkingRequest", "target_link_uri": f"{tool}/lti/launch"},
+            ],
+        },
+    }
+    try:
+        async with http.post(
+            endpoints["registration_endpoint"], json=body, headers=headers
+        ) as resp:
+            resp.raise_for_status()
+            answer = await resp.json(content_type=None)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        raise LtiRejected(
+            "registration", "the platform refused or failed the registration"
+        ) from None
+    client_id = answer.get("client_id") if isinstance(answer, dict) else None
+    if not isinstance(client_id, str) or not client_id:
+        raise LtiRejected("registration", "the platform's registration answer has no client_id")
+    tool_conf = (
+        answer.get(TOOL_CONFIGURATION) if isinstance(answer.get(TOOL_CONFIGURATION), dict) else {}
+    )
+    deployment_id = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
+    platform_conf = config.get(PLATFORM_CONFIGURATION) or {}
+    platform = await services.lti.register_dynamic(
+        org.id,
+        endpoints,
+        client_id,
+        deployment_id if isinstance(deployment_id, str) else None,
+        platform_name=str(platform_conf.get("product_family_code") or "")[:200],
+    )
+    return render("registered.html", platform=platform)
+
+
+async def _http_client(app: web.Application) -> Any:
+    async with aiohttp.ClientSession(timeout=HTTP_TIMEOUT) as session:
+        app[lti_http_key] = session
+        yield
+
+
+def setup(app: web.Application, services: Services, secret: str) -> None:
+    """Mount the LTI tool on `app` (called from the composition root)."""
+    app[lti_services_key] = services
+    app[lti_secret_key] = secret
+    app.middlewares.append(lti_errors)
+    app.cleanup_ctx.append(_http_client)
+    app.router.add_route("GET", "/lti/login", login)
+    app.router.add_route("POST", "/lti/login", login)
+    app.router.add_post("/lti/launch", launch)
+    app.router.add_get("/lti/jwks", jwks)
+    app.router.add_get("/.well-known/jwks.json", jwks)
+    app.router.add_get("/lti/register", register)
+    app.router.add_get("/lti/app/{token}", home)
+    app.router.add_post("/lti/app/{token}/roster", roster_sync)
+    app.router.add_post("/lti/app/{token}/deep-link", deep_link)
+
+
+__all__ = ["LTI", "setup"]
