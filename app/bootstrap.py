@@ -13,6 +13,7 @@ from core.outbox_admin import OutboxAdmin
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
 from core.services import Services
+from core.teams.service import TeamsService
 
 
 def build_services(
@@ -28,6 +29,7 @@ def build_services(
         clock=clock,
         uow=factory,
         people=PeopleService(factory, clock),
+        teams=TeamsService(factory, clock),
         lti=LtiService(
             factory,
             clock,

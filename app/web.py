@@ -17,6 +17,7 @@ from api.http import api_auth, api_errors, services_key
 from app.metrics import Metrics
 from app.lti_tool import mount_lti
 from app.settings import Settings
+from app.teams import mount_teams_bot
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def create_app(
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     for module in API_MODULES:
         app.router.add_routes(module.routes)
+    mount_teams_bot(app, settings, services)
     mount_lti(app, settings, services)
 
     if manage_db:

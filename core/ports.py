@@ -15,6 +15,7 @@ from uuid import UUID
 from core.lti.ports import LtiRepository
 from core.outbox import OutboxMessage
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
+from core.teams.ports import ConversationRefRepository
 
 
 class OutboxRepository(Protocol):
@@ -49,6 +50,7 @@ class UnitOfWork(Protocol):
     people: PersonRepository
     api_keys: ApiKeyRepository
     outbox: OutboxRepository
+    teams_conversations: ConversationRefRepository
     lti: LtiRepository
 
     async def __aenter__(self) -> UnitOfWork: ...

@@ -12,6 +12,7 @@ from core.outbox_admin import OutboxAdmin
 from core.lti.service import LtiService
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
+from core.teams.service import TeamsService
 
 
 @dataclass
@@ -19,5 +20,6 @@ class Services:
     clock: Clock
     uow: UnitOfWorkFactory
     people: PeopleService
+    teams: TeamsService
     lti: LtiService
     outbox: OutboxAdmin

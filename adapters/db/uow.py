@@ -10,9 +10,11 @@ from tortoise.transactions import in_transaction
 from adapters.db.repositories.lti import DbLti
 from adapters.db.repositories.outbox import DbOutbox
 from adapters.db.repositories.people import DbApiKeys, DbOrganisations, DbPeople
+from adapters.db.repositories.teams import DbConversationRefs
 from core.lti.ports import LtiRepository
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
 from core.ports import OutboxRepository
+from core.teams.ports import ConversationRefRepository
 
 
 class _Rollback(Exception):
@@ -27,6 +29,7 @@ class DbUnitOfWork:
         self.people: PersonRepository = DbPeople()
         self.api_keys: ApiKeyRepository = DbApiKeys()
         self.outbox: OutboxRepository = DbOutbox()
+        self.teams_conversations: ConversationRefRepository = DbConversationRefs()
         self.lti: LtiRepository = DbLti()
         self._tx: Any = None
         self._committed = False

@@ -1,0 +1,86 @@
+"""Conversation references, upserted so concurrent install events never collide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from adapters.db.tables.teams import ConversationRefRow
+from core.ids import new_id
+from core.teams.model import ConversationRef, conversation_type
+
+_UPDATED = (
+    "conversation_type",
+    "service_url",
+    "tenant_id",
+    "bot_id",
+    "bot_name",
+    "user_id",
+    "person_id",
+    "channel_id",
+    "team_id",
+    "updated_at",
+)
+
+
+def to_ref(row: ConversationRefRow) -> ConversationRef:
+    return ConversationRef(
+        organisation_id=row.organisation_id,
+        conversation_id=row.conversation_id,
+        conversation_type=conversation_type(row.conversation_type),
+        service_url=row.service_url,
+        tenant_id=row.tenant_id,
+        bot_id=row.bot_id,
+        bot_name=row.bot_name,
+        user_id=row.user_id,
+        person_id=row.person_id,
+        channel_id=row.channel_id,
+        team_id=row.team_id,
+        updated_at=row.updated_at,
+    )
+
+
+class DbConversationRefs:
+    async def upsert(self, ref: ConversationRef) -> None:
+        row = ConversationRefRow(
+            id=new_id(),
+            organisation_id=ref.organisation_id,
+            conversation_id=ref.conversation_id,
+            conversation_type=ref.conversation_type,
+            service_url=ref.service_url,
+            tenant_id=ref.tenant_id,
+            bot_id=ref.bot_id,
+            bot_name=ref.bot_name,
+            user_id=ref.user_id,
+            person_id=ref.person_id,
+            channel_id=ref.channel_id,
+            team_id=ref.team_id,
+            updated_at=ref.updated_at,
+        )
+        await ConversationRefRow.bulk_create(
+            [row], on_conflict=["organisation_id", "conversation_id"], update_fields=_UPDATED
+        )
+
+    async def get(self, organisation_id: UUID, conversation_id: str) -> ConversationRef | None:
+        row = await ConversationRefRow.get_or_none(
+            organisation_id=organisation_id, conversation_id=conversation_id
+        )
+        return to_ref(row) if row else None
+
+    async def personal_for(self, organisation_id: UUID, person_id: UUID) -> ConversationRef | None:
+        row = (
+            await ConversationRefRow.filter(
+                organisation_id=organisation_id, person_id=person_id, conversation_type="personal"
+            )
+            .order_by("-updated_at")
+            .first()
+        )
+        return to_ref(row) if row else None
+
+    async def list(self, organisation_id: UUID, limit: int = 100) -> Sequence[ConversationRef]:
+        rows = (
+            await ConversationRefRow.filter(organisation_id=organisation_id)
+            .order_by("-updated_at")
+            .limit(limit)
+        )
+        return [to_ref(r) for r in rows]

@@ -1,0 +1,212 @@
+"""Adaptive Cards 1.5 the bot sends. Every builder returns a plain dict; user text is escaped.
+
+Buttons are `Action.Execute` (Universal Actions) with a `verb` and `data`; clients that predate
+Universal Actions fall back to `Action.Submit` carrying the same verb, which arrives as a message
+with a `value` and is handled by the same code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+_MARKDOWN = re.compile(r"([\\`*_\[\]#|>~])")
+_LIST_MARKER = re.compile(r"^(\s*)([-+]|\d+\.)(\s)")
+COMMON_ZONES: tuple[str, ...] = (
+    "UTC",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Madrid",
+    "Europe/Istanbul",
+    "Africa/Accra",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+)
+
+
+def safe(text: object, limit: int = 300) -> str:
+    """User text as literal card text: markdown escaped, `{{…}}` functions defused, bounded."""
+    value = " ".join(str(text if text is not None else "").split())
+    if len(value) > limit:
+        value = value[: limit - 1].rstrip() + "…"
+    value = _MARKDOWN.sub(r"\\\1", value).replace("{{", "{\u200b{")
+    return _LIST_MARKER.sub(lambda m: m.group(1) + "\\" + m.group(2) + m.group(3), value)
+
+
+def plain(text: object, limit: int = 300) -> str:
+    """User text for places that do not render markdown (input values, fact titles)."""
+    value = " ".join(str(text if text is not None else "").split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def card(body: list[dict[str, Any]], actions: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": "1.5",
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if actions:
+        result["actions"] = list(actions)
+    return result
+
+
+def text(value: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": value, "wrap": True, **style}
+
+
+def heading(value: str) -> dict[str, Any]:
+    return text(value, size="Large", weight="Bolder", style="heading")
+
+
+def execute(
+    title: str, verb: str, data: Mapping[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    payload = {"verb": verb, **(data or {})}
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": payload,
+        "fallback": {"type": "Action.Submit", "title": title, "data": payload},
+        **extra,
+    }
+
+
+def open_url(title: str, url: str) -> dict[str, Any]:
+    return {"type": "Action.OpenUrl", "title": title, "url": url}
+
+
+def chat_link(email: str) -> str:
+    """Teams deep link that opens a 1:1 chat with `email`."""
+    return "https://teams.microsoft.com/l/chat/0/0?users=" + quote(email, safe="@")
+
+
+# the cards ------------------------------------------------------------------------------
+def welcome_card(name: str, org_name: str) -> dict[str, Any]:
+    return card(
+        [
+            heading(f"Hi {safe(name, 80)}, welcome to peerlearn"),
+            text(f"Your colleagues at {safe(org_name, 80)} know a lot. I help you reach them:"),
+            text(
+                "- **Find** a colleague who knows a topic and ask them\n"
+                "- **Book** their office hours in your own time zone\n"
+                "- **Share** what you know with your communities"
+            ),
+            text("Type **help** at any time.", isSubtle=True),
+        ],
+        [
+            execute("What can I do?", "help"),
+            execute("My profile", "profile"),
+        ],
+    )
+
+
+def help_card(entries: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """`entries` are (usage, what it does)."""
+    facts = [{"title": plain(usage, 60), "value": safe(summary, 200)} for usage, summary in entries]
+    return card(
+        [
+            heading("What I can do"),
+            {"type": "FactSet", "facts": facts},
+            text("Typos are fine, and in channels just @mention me first.", isSubtle=True),
+        ],
+        [execute("My profile", "profile")],
+    )
+
+
+def profile_card(
+    name: str, email: str | None, time_zone: str, locale: str, zones: Sequence[str] = COMMON_ZONES
+) -> dict[str, Any]:
+    choices = list(dict.fromkeys([time_zone, *zones]))
+    return card(
+        [
+            heading("Your profile"),
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": "Name", "value": safe(name, 120)},
+                    {"title": "Email", "value": safe(email or "not set", 120)},
+                    {"title": "Time zone", "value": safe(time_zone, 64)},
+                    {"title": "Language", "value": safe(locale, 35)},
+                ],
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "time_zone",
+                "label": "Show times in",
+                "value": plain(time_zone, 64),
+                "choices": [{"title": plain(z, 64), "value": plain(z, 64)} for z in choices],
+                "isRequired": True,
+                "errorMessage": "Pick a time zone",
+            },
+        ],
+        [execute("Save time zone", "profile.set_time_zone")],
+    )
+
+
+def colleagues_card(query: str, people: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """People matching a name; each with a chat deep link when they have an email."""
+    body: list[dict[str, Any]] = [heading(f"Colleagues matching “{safe(query, 80)}”")]
+    if not people:
+        body.append(text("Nobody by that name yet. Try part of a first or last name."))
+    for person in people:
+        body.append(person_container(person))
+    return card(body)
+
+
+def person_container(person: Mapping[str, Any]) -> dict[str, Any]:
+    items: list[dict[str, Any]] = [
+        text(safe(person.get("name"), 120), weight="Bolder"),
+        text(safe(person.get("time_zone") or "", 64), isSubtle=True, spacing="None"),
+    ]
+    container: dict[str, Any] = {"type": "Container", "separator": True, "items": items}
+    email = person.get("email")
+    if email:
+        container["items"].append(
+            {"type": "ActionSet", "actions": [open_url("Chat", chat_link(str(email)))]}
+        )
+    return container
+
+
+def person_card(person: Mapping[str, Any]) -> dict[str, Any]:
+    return card([person_container(person)])
+
+
+def notice_card(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """A proactive notice from the outbox: a title, a text, optional facts and one link."""
+    body: list[dict[str, Any]] = [heading(safe(payload.get("title") or "peerlearn", 120))]
+    if payload.get("text"):
+        body.append(text(safe(payload["text"], 1500)))
+    facts = payload.get("facts")
+    if isinstance(facts, list) and facts:
+        rows = [
+            {"title": plain(f[0], 60), "value": safe(f[1], 200)}
+            for f in facts[:10]
+            if isinstance(f, list | tuple) and len(f) == 2
+        ]
+        if rows:
+            body.append({"type": "FactSet", "facts": rows})
+    actions: list[dict[str, Any]] = []
+    url = payload.get("url")
+    if isinstance(url, str) and url.startswith("https://"):
+        actions.append(open_url(plain(payload.get("url_title") or "Open", 40), url))
+    return card(body, actions)
+
+
+def info_card(title: str, message: str) -> dict[str, Any]:
+    return card([heading(safe(title, 120)), text(safe(message, 1000))])

@@ -1,0 +1,1 @@
+"""Teams conversations the bot can write to later (proactive notices)."""
