@@ -223,7 +223,9 @@ def expert_load(
     community_of = {q.id: q.community_id for q in data.questions}
 
     def limit_for(person: UUID, community: UUID | None) -> None:
-        value = limits.get(community, default_limit) if community else default_limit
+        if community is None or community not in limits:
+            return
+        value = limits[community]
         strictest[person] = min(strictest.get(person, value), value)
 
     for a in data.answers:
