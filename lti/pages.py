@@ -34,7 +34,7 @@ def render(template: str, status: int = 200, **context: Any) -> web.Response:
 
 
 def error_page(status: int, reason: str, message: str) -> web.Response:
-    return render("error.html", status=status, reason=reason, message=message)
+    return render("error.html", status=status, http_status=status, reason=reason, message=message)
 
 
 def csrf_token(secret: str, session_id: str) -> str:

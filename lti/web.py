@@ -227,6 +227,7 @@ async def launch(request: web.Request) -> web.Response:
                 "key": f"peerlearn-{state}",
             },
         )
+    await service.check_launch(platform, claims, state=state, browser_secret=secret)
     jwk = await _platform_key(request, platform, kid)
     key = await service.signing_key()
     registration = tool_registration(platform, key.private_pem, {"keys": [jwk]})

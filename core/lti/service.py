@@ -47,7 +47,7 @@ from core.lti.ports import KeyFactory, RosterSource
 from core.outbox import OutboxMessage, OutboxTopic
 from core.people.model import ExternalIdentity
 from core.people.service import IdentityHints, PeopleService
-from core.ports import UnitOfWorkFactory
+from core.ports import UnitOfWork, UnitOfWorkFactory
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -348,6 +348,54 @@ class LtiService:
             await uow.lti.cache_keys(keys)
             await uow.commit()
 
+    async def check_launch(
+        self,
+        platform: Platform,
+        claims: Mapping[str, Any],
+        *,
+        state: str,
+        browser_secret: str | None,
+    ) -> LaunchClaims:
+        """Every rule but the signature, read-only: lets the edge give the precise reason
+        before pylti1p3 verifies the signature."""
+        async with self._uow() as uow:
+            return await self._check_launch(uow, platform, claims, state, browser_secret)
+
+    async def _check_launch(
+        self,
+        uow: UnitOfWork,
+        platform: Platform,
+        claims: Mapping[str, Any],
+        state: str,
+        browser_secret: str | None,
+    ) -> LaunchClaims:
+        now = self._clock.now()
+        check_audience(claims, platform.client_id)
+        check_times(claims, now)
+        login = await uow.lti.get_login(state) if state else None
+        if login is None or login.platform_id != platform.id:
+            raise LtiRejected("state", "the launch does not answer a login of this tool")
+        if not browser_secret or not hmac.compare_digest(
+            login.browser_hash, sha256(browser_secret)
+        ):
+            raise LtiRejected("state", "the launch did not come from the browser that logged in")
+        if login.expires_at <= now:
+            raise LtiRejected("state", "the login has expired; launch again from the course")
+        nonce = claims.get("nonce")
+        if not isinstance(nonce, str) or not hmac.compare_digest(nonce, login.nonce):
+            raise LtiRejected("nonce", "the id_token's nonce is not the one issued at login")
+        if login.used_at is not None:
+            raise LtiRejected("nonce", "this launch has already been used")
+        launch = check_message(
+            claims,
+            deployment_ids=platform.deployment_ids,
+            tool_prefixes=self.tool_prefixes,
+            login_target=login.target_link_uri,
+        )
+        if launch.issuer != platform.issuer:
+            raise LtiRejected("iss", "the id_token's issuer is not this platform")
+        return launch
+
     async def complete_launch(
         self,
         platform: Platform,
@@ -359,33 +407,8 @@ class LtiService:
         """Check a signature-verified id_token against the login it answers, use the login
         once, resolve the person and open a page session. Nothing is stored on failure."""
         now = self._clock.now()
-        check_audience(claims, platform.client_id)
-        check_times(claims, now)
         async with self._uow() as uow:
-            login = await uow.lti.get_login(state) if state else None
-            if login is None or login.platform_id != platform.id:
-                raise LtiRejected("state", "the launch does not answer a login of this tool")
-            if not browser_secret or not hmac.compare_digest(
-                login.browser_hash, sha256(browser_secret)
-            ):
-                raise LtiRejected(
-                    "state", "the launch did not come from the browser that logged in"
-                )
-            if login.expires_at <= now:
-                raise LtiRejected("state", "the login has expired; launch again from the course")
-            nonce = claims.get("nonce")
-            if not isinstance(nonce, str) or not hmac.compare_digest(nonce, login.nonce):
-                raise LtiRejected("nonce", "the id_token's nonce is not the one issued at login")
-            if login.used_at is not None:
-                raise LtiRejected("nonce", "this launch has already been used")
-            launch = check_message(
-                claims,
-                deployment_ids=platform.deployment_ids,
-                tool_prefixes=self.tool_prefixes,
-                login_target=login.target_link_uri,
-            )
-            if launch.issuer != platform.issuer:
-                raise LtiRejected("iss", "the id_token's issuer is not this platform")
+            launch = await self._check_launch(uow, platform, claims, state, browser_secret)
             if not await uow.lti.use_login(state, now):
                 raise LtiRejected("nonce", "this launch has already been used")
             await uow.commit()
