@@ -7,5 +7,6 @@ import click
 
 def groups() -> list[click.Command]:
     from app.cli_lti import lti_group
+    from app.cli_outbox import worker
 
-    return [lti_group]
+    return [worker, lti_group]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from core.services import Services
+
+log = logging.getLogger(__name__)
 
 
 class Metrics:
@@ -26,6 +31,23 @@ class Metrics:
             registry=self.registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+
+        self.outbox_rows = Gauge(
+            "peerlearn_outbox_rows",
+            "Outbox rows by status (pending, in_flight, done, dead)",
+            ["status"],
+            registry=self.registry,
+        )
+
+    async def refresh(self, services: Services) -> None:
+        """Read the figures that live in the database (outbox counts) just before a scrape."""
+        try:
+            counts = await services.outbox.counts()
+        except Exception:  # a scrape must answer even when the database does not
+            log.warning("outbox counts unavailable for /metrics", exc_info=True)
+            return
+        for status, count in counts.items():
+            self.outbox_rows.labels(status).set(count)
 
     def middleware(self) -> Callable[..., Awaitable[web.StreamResponse]]:
         @web.middleware

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from adapters.db import lifecycle
 from app.bootstrap import build_services
+from app.delivery import NO_GRAPH, run_worker
 from app.settings import Settings
 from app.web import create_app
 
@@ -34,8 +35,16 @@ async def serve_forever(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    if not settings.graph_configured:
+        print(f"note: {NO_GRAPH}", flush=True)
+    relay = None
+    if settings.worker_in_process:
+        relay = asyncio.create_task(run_worker(settings, services, stop))
+        print("the outbox worker runs in this process (--without-worker turns it off)", flush=True)
     try:
         await stop.wait()
     finally:
+        if relay is not None:
+            await relay
         await runner.cleanup()
         await lifecycle.close()

@@ -61,6 +61,7 @@ class Settings:
     graph_client_secret: Secret = field(default_factory=lambda: Secret(""))
     graph_certificate_path: str = ""
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    graph_learning_provider_id: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -148,5 +149,9 @@ ENV: dict[str, tuple[str, str]] = {
     "graph_base_url": (
         "GRAPH_BASE_URL",
         "Graph endpoint (default `https://graph.microsoft.com/v1.0`; tests use a local fake)",
+    ),
+    "graph_learning_provider_id": (
+        "GRAPH_LEARNING_PROVIDER_ID",
+        "Viva Learning provider id (registered once by an admin, see docs/graph.md); empty: completions are not sent to Viva Learning",
     ),
 }

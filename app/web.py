@@ -47,6 +47,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
+    await request.app[metrics_key].refresh(request.app[services_key])
     return request.app[metrics_key].render()
 
 

@@ -1,7 +1,8 @@
 """Calendar sync: what a CALENDAR_UPSERT / CALENDAR_CANCEL outbox payload holds, the port an
 external calendar implements, and the delivery handler that turns outbox rows into calendar calls.
 
-Payload contract (built at write time with `CalendarEventSpec.to_payload()`):
+Payload contract (built at write time with `CalendarEventSpec.to_payload()`; the office-hours
+spelling — `organizer: {email}`, `start_utc`, `end_utc`, `is_online_meeting` — is read too):
 
 - the outbox row's aggregate is the calendar event's owner: a booking for one-to-one sessions, the
   session occurrence for group sessions (every upsert then carries the full attendee list, so the
@@ -66,15 +67,15 @@ class CalendarEventSpec:
     def from_payload(cls, payload: dict[str, Any]) -> CalendarEventSpec:
         """Parse a payload; a malformed one is a permanent failure (retrying cannot fix it)."""
         try:
-            start = _utc(payload["start"])
-            end = _utc(payload["end"])
+            start = _utc(payload.get("start") or payload["start_utc"])
+            end = _utc(payload.get("end") or payload["end_utc"])
             attendees = tuple(
                 Attendee(str(a["email"]), str(a.get("name") or ""))
                 if isinstance(a, dict)
                 else Attendee(str(a))
                 for a in payload.get("attendees") or ()
             )
-            organizer = str(payload["organizer_email"])
+            organizer = _organizer(payload)
         except (KeyError, TypeError, ValueError) as exc:
             raise PermanentError(f"calendar payload is malformed: {exc!r}") from exc
         if end <= start:
@@ -86,12 +87,23 @@ class CalendarEventSpec:
             end=end,
             attendees=attendees,
             body=str(payload.get("body") or ""),
-            online=bool(payload.get("online", True)),
+            online=bool(payload.get("online", payload.get("is_online_meeting", True))),
             location=str(payload.get("location") or ""),
             time_zone=str(payload.get("time_zone") or "UTC"),
             booking_id=_opt(payload.get("booking_id")),
             event_id=_opt(payload.get("event_id")),
         )
+
+
+def _organizer(payload: dict[str, Any]) -> str:
+    """The organizer's address: `organizer_email`, or `organizer.email` (office-hours payloads)."""
+    organizer = payload.get("organizer")
+    email = payload.get("organizer_email") or (
+        organizer.get("email") if isinstance(organizer, dict) else None
+    )
+    if not email:
+        raise KeyError("organizer_email")
+    return str(email)
 
 
 def _utc(value: Any) -> datetime:
@@ -196,9 +208,10 @@ class CalendarDelivery:
             message.aggregate_type, message.aggregate_id
         )
         if message.kind.endswith("cancel"):
-            organizer = payload.get("organizer_email")
-            if not organizer:
-                raise PermanentError("calendar cancel without organizer_email")
+            try:
+                organizer = _organizer(payload)
+            except KeyError as exc:
+                raise PermanentError("calendar cancel without an organizer") from exc
             if not known:
                 raise SkippedError("no calendar event was created for it")
             return CancelEvent(str(organizer), known, str(payload.get("reason") or ""))

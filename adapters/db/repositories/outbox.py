@@ -20,9 +20,22 @@ STATUSES = ("pending", "in_flight", "done", "dead")
 _counter = itertools.count()
 
 
+_last_seq = 0
+
+
+def family(kind: str) -> str:
+    """Rows are ordered within one aggregate and one family of kinds (`calendar.upsert` and
+    `calendar.cancel` share one): a slow calendar never holds back a chat notice."""
+    return kind.split(".", 1)[0]
+
+
 def next_seq() -> int:
-    """Insert order: nanoseconds since the epoch plus a per-process tie-breaker."""
-    return time.time_ns() * 1000 + next(_counter) % 1000
+    """Insert order: microseconds since the epoch × 1000 plus a per-process tie-breaker (fits a
+    64-bit integer until the year 2262); never goes backwards within a process."""
+    global _last_seq
+    candidate = time.time_ns() // 1000 * 1000 + next(_counter) % 1000
+    _last_seq = max(_last_seq + 1, candidate)
+    return _last_seq
 
 
 def to_message(row: OutboxRow) -> OutboxMessage:
@@ -92,8 +105,8 @@ class DbOutbox:
     ) -> Sequence[OutboxMessage]:
         """Lease up to `limit` due rows (pending, or in flight with an expired lease).
 
-        A row is only taken when no earlier row of its aggregate is still pending or in flight, so
-        a cancel never overtakes its create. On PostgreSQL the candidates are locked with
+        A row is only taken when no earlier row of its aggregate and kind family is still pending
+        or in flight, so a cancel never overtakes its create. On PostgreSQL the candidates are locked with
         `FOR UPDATE SKIP LOCKED` (workers never wait for each other); on both databases the lease
         is taken by a conditional UPDATE, so two workers can never hold the same row.
         """
@@ -107,14 +120,14 @@ class DbOutbox:
             await q.order_by("seq")
             .limit(limit * 4)
             .select_for_update(skip_locked=True)
-            .only("id", "aggregate_type", "aggregate_id", "seq")
+            .only("id", "aggregate_type", "aggregate_id", "kind", "seq")
         )
         if not candidates:
             return []
         first = await self._first_open_seq({r.aggregate_id for r in candidates})
         chosen: list[UUID] = []
         for row in candidates:
-            if first.get((row.aggregate_type, row.aggregate_id)) == row.seq:
+            if first.get((row.aggregate_type, row.aggregate_id, family(row.kind))) == row.seq:
                 chosen.append(row.id)
                 if len(chosen) >= limit:
                     break
@@ -134,16 +147,20 @@ class DbOutbox:
         rows = await OutboxRow.filter(lease_token=token).order_by("seq")
         return [to_message(r) for r in rows]
 
-    async def _first_open_seq(self, aggregate_ids: set[str]) -> dict[tuple[str, str], int]:
-        """The earliest not-yet-finished row of each aggregate."""
+    async def _first_open_seq(self, aggregate_ids: set[str]) -> dict[tuple[str, str, str], int]:
+        """The earliest not-yet-finished row of each (aggregate, kind family)."""
         rows = (
             await OutboxRow.filter(aggregate_id__in=list(aggregate_ids))
             .filter(status__in=list(OPEN))
             .annotate(first=Min("seq"))
-            .group_by("aggregate_type", "aggregate_id")
-            .values("aggregate_type", "aggregate_id", "first")
+            .group_by("aggregate_type", "aggregate_id", "kind")
+            .values("aggregate_type", "aggregate_id", "kind", "first")
         )
-        return {(r["aggregate_type"], r["aggregate_id"]): int(r["first"]) for r in rows}
+        first: dict[tuple[str, str, str], int] = {}
+        for r in rows:
+            key = (r["aggregate_type"], r["aggregate_id"], family(r["kind"]))
+            first[key] = min(int(r["first"]), first.get(key, int(r["first"])))
+        return first
 
     async def finish(self, message: OutboxMessage) -> bool:
         """Record the outcome of a delivery; False when the lease was lost (another worker

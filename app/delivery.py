@@ -1,0 +1,127 @@
+"""Which adapter delivers which outbox kind, for one worker process.
+
+Features add a registrar to `REGISTRARS`: an async function that registers its handlers on the
+registry and pushes anything it must close onto the exit stack, e.g.
+
+    async def register_notices(settings, services, registry, stack):
+        registry.register(OutboxTopic.NOTIFY, notifier.deliver)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from app.settings import Settings
+from core.calendar import CalendarDelivery
+from core.delivery import HandlerRegistry, Result, SkippedError
+from core.outbox import OutboxMessage, OutboxTopic
+from core.services import Services
+
+log = logging.getLogger(__name__)
+
+Registrar = Callable[[Settings, Services, HandlerRegistry, AsyncExitStack], Awaitable[None]]
+
+GRAPH_KINDS = (
+    OutboxTopic.CALENDAR_UPSERT,
+    OutboxTopic.CALENDAR_CANCEL,
+    OutboxTopic.LEARNING_COMPLETION,
+    OutboxTopic.TEAMS_CHANNEL,
+)
+
+NO_GRAPH = (
+    "Microsoft Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET or "
+    "GRAPH_CERTIFICATE_PATH): bookings go out as .ics invitations only; calendar events, Viva "
+    "Learning completions and Teams channels are skipped"
+)
+
+
+async def _skip_without_graph(message: OutboxMessage) -> Result:
+    raise SkippedError("Microsoft Graph is not configured")
+
+
+async def register_graph(
+    settings: Settings,
+    services: Services,
+    registry: HandlerRegistry,
+    stack: AsyncExitStack,
+    *,
+    credential: Any = None,
+) -> None:
+    """Calendar, Viva Learning and Teams channel rows through Graph (or skipped without it)."""
+    if not settings.graph_configured and credential is None:
+        log.warning(NO_GRAPH)
+        for kind in GRAPH_KINDS:
+            registry.register(kind, _skip_without_graph)
+        return
+    # msgraph-sdk is heavy: imported only by processes that deliver
+    from adapters.graph.calendar import GraphCalendar
+    from adapters.graph.channels import GraphChannels
+    from adapters.graph.client import GraphConfig, build_client
+    from adapters.graph.learning import VivaLearning
+    from core.learning import LearningDelivery
+
+    client = build_client(
+        GraphConfig(
+            tenant_id=settings.graph_tenant_id,
+            client_id=settings.graph_client_id,
+            client_secret=settings.graph_client_secret.reveal(),
+            certificate_path=settings.graph_certificate_path,
+            base_url=settings.graph_base_url,
+        ),
+        credential=credential,
+    )
+    stack.push_async_callback(client.close)
+
+    async def event_id_of(aggregate_type: str, aggregate_id: str) -> str | None:
+        async with services.uow() as uow:
+            return await uow.outbox.last_result_value(aggregate_type, aggregate_id, "event_id")
+
+    calendar = CalendarDelivery(GraphCalendar(client), event_id_of)
+    registry.register_batch(OutboxTopic.CALENDAR_UPSERT, calendar.deliver_many, max_batch=20)
+    registry.register_batch(OutboxTopic.CALENDAR_CANCEL, calendar.deliver_many, max_batch=20)
+    registry.register(OutboxTopic.TEAMS_CHANNEL, GraphChannels(client).deliver)
+    if settings.graph_learning_provider_id:
+        learning = LearningDelivery(
+            VivaLearning(client, settings.graph_learning_provider_id),
+            services.uow,
+            settings.public_url,
+        )
+        registry.register(OutboxTopic.LEARNING_COMPLETION, learning.deliver)
+    else:
+        registry.register(OutboxTopic.LEARNING_COMPLETION, _skip_no_provider)
+    log.info("Microsoft Graph delivery on %s", settings.graph_base_url)
+
+
+async def _skip_no_provider(message: OutboxMessage) -> Result:
+    raise SkippedError("no Viva Learning provider is registered (GRAPH_LEARNING_PROVIDER_ID)")
+
+
+#: every other feature's handlers (Teams notices, LMS scores, ...)
+REGISTRARS: list[Registrar] = []
+
+
+async def run_worker(
+    settings: Settings, services: Services, stop: asyncio.Event, *, graph_credential: Any = None
+) -> None:
+    """The outbox relay inside another process (`peerlearn serve` on SQLite) until `stop`."""
+    from app.worker import Worker
+
+    async with delivery_registry(settings, services, graph_credential=graph_credential) as registry:
+        await Worker(services.uow, registry, services.clock).run(stop)
+
+
+@asynccontextmanager
+async def delivery_registry(
+    settings: Settings, services: Services, *, graph_credential: Any = None
+) -> AsyncIterator[HandlerRegistry]:
+    """The handler registry for a worker; closes the adapters' clients on exit."""
+    registry = HandlerRegistry()
+    async with AsyncExitStack() as stack:
+        await register_graph(settings, services, registry, stack, credential=graph_credential)
+        for registrar in REGISTRARS:
+            await registrar(settings, services, registry, stack)
+        yield registry
