@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 
 from aiohttp import web
 
 from app.settings import Settings
 from bot.endpoint import BotAuth, BotEndpoint, build_adapter
 from bot.handler import PeerlearnBot
+from bot.notifier import TeamsNotifier
+from core.delivery import HandlerRegistry
+from core.outbox import OutboxTopic
 from core.services import Services
 
 log = logging.getLogger(__name__)
@@ -43,3 +47,12 @@ def mount_teams_bot(
     app[teams_bot_key] = endpoint
     app.router.add_post("/api/messages", endpoint.handle)
     return endpoint
+
+
+async def register_teams_notices(
+    settings: Settings, services: Services, registry: HandlerRegistry, stack: AsyncExitStack
+) -> None:
+    """Outbox NOTIFY rows → a card in the person's 1:1 chat with the bot."""
+    auth = bot_auth(settings)
+    notifier = TeamsNotifier(services, build_adapter(auth), auth.app_id)
+    registry.register(OutboxTopic.NOTIFY, notifier.deliver)

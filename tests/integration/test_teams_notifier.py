@@ -1,0 +1,163 @@
+"""Proactive notices from outbox NOTIFY rows, through a stored conversation reference, to a
+local fake Bot Connector; throttling and Teams' 429s handled the way the outbox expects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from bot.endpoint import BotAuth, build_adapter
+from bot.notifier import TeamsNotifier
+from bot.throttle import ConversationThrottle
+from core.delivery import PermanentError, SkippedError, TransientError
+from core.ids import new_id
+from core.outbox import OutboxMessage, OutboxTopic
+from core.teams.model import ConversationRef
+from tests.teams_connector import TENANT, FakeConnector
+
+
+@pytest.fixture
+async def connector(aiohttp_server: Any) -> FakeConnector:
+    fake = FakeConnector()
+    server = await aiohttp_server(fake.app(), host="127.0.0.1")
+    fake.url = str(server.make_url("/")).rstrip("/")
+    return fake
+
+
+class Sleeps:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+async def people(services: Any, connector: FakeConnector) -> Any:
+    org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
+    hannah = await services.people.add_person(
+        org.id, "Hannah Schmidt", "hannah@contoso.example", "Europe/Berlin"
+    )
+    stranger = await services.people.add_person(
+        org.id, "Noah Williams", "noah@contoso.example", "America/Los_Angeles"
+    )
+    await services.teams.remember_conversation(
+        ConversationRef(
+            organisation_id=org.id,
+            conversation_id="a:hannah-personal",
+            conversation_type="personal",
+            service_url=connector.url,
+            tenant_id=TENANT,
+            bot_id="28:peerlearn",
+            bot_name="peerlearn",
+            user_id="29:hannah",
+            person_id=hannah.id,
+        )
+    )
+    return org, hannah, stranger
+
+
+def booking_notice(
+    org_id: Any, person_id: Any, template: str = "booking_confirmed"
+) -> OutboxMessage:
+    return OutboxMessage(
+        id=new_id(),
+        organisation_id=org_id,
+        kind=OutboxTopic.NOTIFY,
+        aggregate_type="booking",
+        aggregate_id=str(new_id()),
+        payload={
+            "person_id": str(person_id),
+            "template": template,
+            "fields": {
+                "title": "Kubernetes clinic",
+                "start_utc": "2026-03-24T09:00:00+00:00",
+                "other_person": {"name": "Priya Raman", "email": "priya@contoso.example"},
+            },
+        },
+        created_at=datetime(2026, 3, 23, 8, 0, tzinfo=UTC),
+    )
+
+
+def notifier(services: Any, sleeps: Sleeps, **kwargs: Any) -> TeamsNotifier:
+    return TeamsNotifier(services, build_adapter(BotAuth()), sleep=sleeps, **kwargs)
+
+
+async def test_a_booking_notice_arrives_in_the_personal_chat_in_local_time(
+    services: Any, people: Any, connector: FakeConnector
+) -> None:
+    org, hannah, _ = people
+    result = await notifier(services, Sleeps()).deliver(booking_notice(org.id, hannah.id))
+    assert result["conversation_id"] == "a:hannah-personal"
+    [sent] = connector.messages()
+    assert sent.conversation_id == "a:hannah-personal"
+    [card] = sent.cards
+    assert card["body"][0]["text"] == "Booked: Kubernetes clinic"
+    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    assert facts["When"] == "Tue 24 Mar, 10:00 (Europe/Berlin)"
+    assert facts["With"] == "Priya Raman"
+
+
+async def test_someone_without_the_app_is_skipped_and_bad_rows_are_permanent(
+    services: Any, people: Any, connector: FakeConnector
+) -> None:
+    org, _, stranger = people
+    with pytest.raises(SkippedError):
+        await notifier(services, Sleeps()).deliver(booking_notice(org.id, stranger.id))
+    with pytest.raises(PermanentError):
+        await notifier(services, Sleeps()).deliver(booking_notice(org.id, "not-a-uuid"))
+    assert connector.sent == []
+
+
+async def test_throttling_by_teams_is_retried_with_backoff(
+    services: Any, people: Any, connector: FakeConnector
+) -> None:
+    org, hannah, _ = people
+    connector.failures = [(429, None), (503, None)]
+    sleeps = Sleeps()
+    await notifier(services, sleeps).deliver(booking_notice(org.id, hannah.id))
+    assert len(connector.messages()) == 1
+    assert len(sleeps.delays) == 2
+    assert sleeps.delays[1] > sleeps.delays[0]
+
+
+async def test_a_long_retry_after_goes_back_to_the_outbox(
+    services: Any, people: Any, connector: FakeConnector
+) -> None:
+    org, hannah, _ = people
+    connector.failures = [(429, None), (429, None), (429, None), (429, None)]
+    with pytest.raises(TransientError):
+        await notifier(services, Sleeps(), retries=2).deliver(booking_notice(org.id, hannah.id))
+    assert connector.messages() == []
+
+
+async def test_an_uninstalled_app_is_a_permanent_failure(
+    services: Any, people: Any, connector: FakeConnector
+) -> None:
+    org, hannah, _ = people
+    connector.failures = [(403, None)]
+    with pytest.raises(PermanentError):
+        await notifier(services, Sleeps()).deliver(booking_notice(org.id, hannah.id))
+    assert connector.attempts == 1
+
+
+async def test_a_burst_to_one_chat_stays_within_the_per_conversation_limit(
+    services: Any, people: Any, connector: FakeConnector
+) -> None:
+    org, hannah, _ = people
+    now = [0.0]
+    sleeps = Sleeps()
+
+    async def sleep(seconds: float) -> None:
+        sleeps.delays.append(seconds)
+        now[0] += seconds
+
+    throttle = ConversationThrottle(monotonic=lambda: now[0], sleep=sleep)
+    sender = TeamsNotifier(services, build_adapter(BotAuth()), throttle=throttle, sleep=sleep)
+    for _ in range(10):
+        await sender.deliver(booking_notice(org.id, hannah.id))
+    assert len(connector.messages()) == 10
+    # 7 go at once, the 8th waits for the 1 s window, the 9th and 10th for the 2 s window
+    assert sum(sleeps.delays) == pytest.approx(2.0)
