@@ -24,6 +24,11 @@ MAX_BODY = 256 * 1024
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class BodyTooLarge(InvalidInput):
+    code = "too_large"
+    status = 413
+
+
 def error_response(status: int, code: str, message: str, **details: Any) -> web.Response:
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if details:
@@ -87,10 +92,10 @@ def services(request: web.Request) -> Services:
 async def json_body(request: web.Request) -> dict[str, Any]:
     """The request's JSON object, or a clear 4xx."""
     if request.content_length is not None and request.content_length > MAX_BODY:
-        raise InvalidInput(f"request body is larger than {MAX_BODY // 1024} KB", code="too_large")
+        raise BodyTooLarge(f"request body is larger than {MAX_BODY // 1024} KB")
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
-        raise InvalidInput(f"request body is larger than {MAX_BODY // 1024} KB")
+        raise BodyTooLarge(f"request body is larger than {MAX_BODY // 1024} KB")
     if not raw:
         raise InvalidInput("a JSON object body is required")
     try:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from core.communities.model import Recognition
@@ -300,3 +300,19 @@ def recognition(
     ]
     out.sort(key=lambda r: (-r.score, str(r.person_id)))
     return out
+
+
+class ReportRenderer(Protocol):
+    """Turns a computed report into files (CSV, a chart); implemented outside the core."""
+
+    def csv(self, report: Report) -> str: ...
+
+    def chart(self, report: Report, fmt: str = "svg") -> bytes: ...
+
+
+EXPORT_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+}

@@ -14,6 +14,7 @@ All text is stored as written; front doors that render HTML or cards must escape
 
 from __future__ import annotations
 
+import json
 import logging
 import zlib
 from collections.abc import Sequence
@@ -155,7 +156,9 @@ class CommunitiesService:
         tags: TagVocabulary,
         evidence: EvidenceSink | None = None,
         bookings: BookingStats | None = None,
+        renderer: analytics.ReportRenderer | None = None,
     ) -> None:
+        self._renderer = renderer
         self._uow = uow
         self._clock = clock
         self._tags = tags
@@ -741,9 +744,12 @@ class CommunitiesService:
     async def search_resources(self, org_id: UUID, text: str, limit: int = 5) -> list[SearchResult]:
         """Library posts of open communities matching `text`, each with a 0..1 similarity: what
         an asker should see before their question goes to an expert (answer reuse first)."""
+        text = (text or "")[:QUERY_MAX]
+        if not text.strip():
+            return []
         async with self._uow() as uow:
             scope = await self._readable_ids(uow, org_id, None, open_only=True)
-            return await self._search(uow, org_id, scope, text, limit)
+            return await self._search(uow, org_id, scope, text, min(limit, SEARCH_LIMIT_MAX))
 
     async def _search(
         self, uow: UnitOfWork, org_id: UUID, scope: list[UUID], text: str, limit: int
@@ -1271,6 +1277,26 @@ class CommunitiesService:
         return analytics.compute(
             scope, data, start, end, limits=limits, default_limit=default, bookings=bookings
         )
+
+    async def export_analytics(
+        self,
+        org_id: UUID,
+        fmt: str,
+        community_id: UUID | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> tuple[str, bytes]:
+        """The report as (content type, bytes): JSON, CSV, or the weekly chart as SVG or PNG."""
+        if fmt not in analytics.EXPORT_TYPES:
+            raise InvalidInput("export format is json, csv, svg or png")
+        report = await self.analytics(org_id, community_id, start, end)
+        if fmt == "json":
+            return analytics.EXPORT_TYPES[fmt], json.dumps(report.as_dict(), indent=2).encode()
+        if self._renderer is None:
+            raise InvalidInput(f"{fmt} export is not available in this installation")
+        if fmt == "csv":
+            return analytics.EXPORT_TYPES[fmt], self._renderer.csv(report).encode()
+        return analytics.EXPORT_TYPES[fmt], self._renderer.chart(report, fmt)
 
     async def digest(self, org_id: UUID, person_id: UUID) -> Digest:
         """The weekly summary for one member: top new resources of their communities, open

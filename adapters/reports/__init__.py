@@ -1,0 +1,1 @@
+"""Rendering reports the core computed: CSV tables and charts."""
