@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -14,7 +15,6 @@ from uuid import UUID
 from pylti1p3.assignments_grades import AssignmentsGradesService
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
-from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import ServiceConnector
 
 from adapters.lms.http import TimeoutSession
@@ -134,10 +134,35 @@ def _send_score(connector: CachingConnector, payload: dict[str, Any]) -> dict[st
     return {"status": response.get("status_code") if isinstance(response, dict) else None}
 
 
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
+#: a roster larger than this many pages is cut off rather than fetched forever
+MAX_PAGES = 500
+
+
+def next_link(header: str) -> str | None:
+    """The `rel=next` URL of a Link header, case preserved (pylti1p3 lower-cases URLs and
+    only accepts a quoted rel)."""
+    match = _NEXT.search(header.replace("\n", " "))
+    return match.group(1) if match else None
+
+
 def _members(connector: CachingConnector, url: str) -> list[RosterMember]:
-    nrps = NamesRolesProvisioningService(connector, {"context_memberships_url": url})
+    raw: list[Any] = []
+    seen: set[str] = set()
+    next_url: str | None = url
+    while next_url and next_url not in seen and len(seen) < MAX_PAGES:
+        seen.add(next_url)
+        page = connector.make_service_request(
+            [MEMBERSHIP],
+            next_url,
+            accept="application/vnd.ims.lti-nrps.v2.membershipcontainer+json",
+            case_insensitive_headers=True,
+        )
+        body: Any = page.get("body") or {}
+        members: Any = body.get("members") if isinstance(body, dict) else None
+        raw.extend(m for m in members or [] if isinstance(m, dict))
+        next_url = next_link(str(page["headers"].get("Link") or ""))
     out: list[RosterMember] = []
-    raw: list[Any] = list(nrps.get_members())
     for m in raw:
         user_id = m.get("user_id")
         if not isinstance(user_id, str) or not user_id:
@@ -148,8 +173,8 @@ def _members(connector: CachingConnector, url: str) -> list[RosterMember]:
                 user_id=user_id,
                 name=m.get("name") if isinstance(m.get("name"), str) else None,
                 email=m.get("email") if isinstance(m.get("email"), str) else None,
-                roles=tuple(r for r in roles if isinstance(r, str)),
-                status=m.get("status") if isinstance(m.get("status"), str) else "Active",
+                roles=tuple(r for r in roles or [] if isinstance(r, str)),
+                status=str(m.get("status") or "Active"),
             )
         )
     return out

@@ -1,0 +1,219 @@
+"""End to end over HTTP on 127.0.0.1 from a real platform implementation (PyPI lti1p3platform):
+login → launch → page → completion → AGS score received → NRPS roster synced → deep linking
+response validated by the platform."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from adapters.lms.services import LmsServices
+from core.lti.model import Platform
+from tests.fakes.lti1p3_platform import CONTEXT, Lti1p3Platform
+from tests.fakes.lti_tool import Tool, browser, start_tool
+
+
+@pytest.fixture
+async def platform(aiohttp_server: Any) -> Lti1p3Platform:
+    p = Lti1p3Platform()
+    server = await aiohttp_server(p.app())
+    p.url = str(server.make_url("")).rstrip("/")
+    return p
+
+
+@pytest.fixture
+async def tool(database_url: str, aiohttp_server: Any, platform: Lti1p3Platform) -> Tool:
+    t = await start_tool(database_url, aiohttp_server)
+    platform.tool_url = t.url
+    return t
+
+
+@pytest.fixture
+async def registration(tool: Tool, platform: Lti1p3Platform, org: Any) -> Platform:
+    return await tool.services.lti.add_platform(
+        org.id,
+        issuer=platform.url,
+        client_id=platform.client_id,
+        auth_login_url=platform.url + "/authorize",
+        auth_token_url=platform.url + "/token",
+        key_set_url=platform.url + "/jwks",
+        deployment_ids=[platform.deployment_id],
+        name="lti1p3platform",
+    )
+
+
+class User:
+    """A browser clicking the peerlearn link in the platform's course."""
+
+    def __init__(self, tool: Tool, platform: Lti1p3Platform, user_id: str) -> None:
+        self.tool, self.platform, self.user_id = tool, platform, user_id
+        self.browser = browser()
+        self.page_url = ""
+
+    async def launch(self, deep_linking: bool = False) -> str:
+        url = self.platform.login_url(self.user_id, deep_linking=deep_linking)
+        async with self.browser.get(url, allow_redirects=False) as resp:
+            assert resp.status == 302, await resp.text()
+            authorize = resp.headers["Location"]
+        async with self.browser.get(authorize) as resp:
+            assert resp.status == 200, await resp.text()
+            form = await resp.json()
+        async with self.browser.post(
+            form["launch_url"],
+            data={"id_token": form["id_token"], "state": form["state"]},
+            allow_redirects=False,
+        ) as resp:
+            assert resp.status == 303, await resp.text()
+            self.page_url = self.tool.url + resp.headers["Location"]
+        return await self.page()
+
+    async def page(self, url: str | None = None) -> str:
+        async with self.browser.get(url or self.page_url) as resp:
+            assert resp.status == 200, await resp.text()
+            return await resp.text()
+
+    async def submit(self, path: str, html: str, data: dict[str, str]) -> Any:
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+        assert csrf is not None
+        return self.browser.post(
+            self.page_url + path, data={"csrf": csrf.group(1), **data}, allow_redirects=False
+        )
+
+
+@pytest.fixture
+async def ada(tool: Tool, platform: Lti1p3Platform, registration: Platform) -> AsyncIterator[User]:
+    user = User(tool, platform, "u-ada")
+    yield user
+    await user.browser.close()
+
+
+@pytest.fixture
+async def grace(
+    tool: Tool, platform: Lti1p3Platform, registration: Platform
+) -> AsyncIterator[User]:
+    user = User(tool, platform, "u-grace")
+    yield user
+    await user.browser.close()
+
+
+async def test_a_learner_launches_from_the_course_and_sees_the_course_page(ada: User) -> None:
+    html = await ada.launch()
+    assert "Data Literacy 101" in html
+    assert "Ada Lovelace" in html and "Learner" in html
+    assert "Sync the roster" not in html
+
+
+async def test_a_completion_becomes_a_score_in_the_platforms_grade_book(
+    ada: User, tool: Tool, platform: Lti1p3Platform, registration: Platform, org: Any
+) -> None:
+    await ada.launch()
+    (person,) = await tool.services.people.list_people(org.id, query="Ada")
+    lms = LmsServices(tool.services.uow)
+    for score in (0.5, 1.0):
+        message = await tool.services.lti.record_completion(
+            org.id, person.id, registration.id, CONTEXT, "rl-7", score_given=score
+        )
+        await lms.deliver(message)
+    (item,) = platform.book.lineitems.values()
+    assert item["label"] == "Ask an expert" and item["scoreMaximum"] == 1
+    assert [(s["userId"], s["scoreGiven"]) for _, s in platform.book.scores] == [
+        ("u-ada", 0.5),
+        ("u-ada", 1.0),
+    ]
+    assert {s["activityProgress"] for _, s in platform.book.scores} == {"Completed"}
+    # one access token for both scores: the service connector caches it
+    assert platform.token_requests == 1
+
+
+async def test_an_instructor_syncs_the_course_roster_across_pages(
+    grace: User, platform: Lti1p3Platform
+) -> None:
+    html = await grace.launch()
+    assert "Instructor" in html and "Sync the roster" in html
+    async with await grace.submit("/roster", html, {}) as resp:
+        assert resp.status == 303
+        notice_url = grace.tool.url + resp.headers["Location"]
+    html = await grace.page(notice_url)
+    assert "5 joined, 0 left" in html
+    for name in ("Ada Lovelace", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra"):
+        assert name in html
+    platform.members = [m for m in platform.members if m.user_id != "u-edsger"]
+    async with await grace.submit("/roster", html, {}) as resp:
+        notice_url = grace.tool.url + resp.headers["Location"]
+    html = await grace.page(notice_url)
+    assert "0 joined, 1 left, 4 unchanged" in html
+    assert "Edsger Dijkstra" not in html
+
+
+async def test_a_roster_sync_without_the_form_token_is_refused(grace: User) -> None:
+    await grace.launch()
+    async with grace.browser.post(grace.page_url + "/roster", data={"csrf": "0" * 64}) as resp:
+        assert resp.status == 403
+        assert "<code>csrf</code>" in await resp.text()
+
+
+async def test_a_learner_cannot_sync_the_roster(ada: User) -> None:
+    html = await ada.launch()
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    token = csrf.group(1) if csrf else ""
+    async with ada.browser.post(ada.page_url + "/roster", data={"csrf": token}) as resp:
+        assert resp.status == 403
+
+
+async def test_deep_linking_returns_a_graded_link_the_platform_accepts(
+    grace: User, platform: Lti1p3Platform, tool: Tool
+) -> None:
+    html = await grace.launch(deep_linking=True)
+    assert "Add peerlearn to Data Literacy 101" in html
+    async with await grace.submit(
+        "/deep-link",
+        html,
+        {
+            "kind": "directory",
+            "title": "Ask a data expert",
+            "topics": "SQL, statistics",
+            "graded": "1",
+        },
+    ) as resp:
+        assert resp.status == 200
+        answer = await resp.text()
+    action = re.search(r'action="([^"]+)"', answer)
+    jwt_value = re.search(r'name="JWT" value="([^"]+)"', answer)
+    assert action and jwt_value
+    async with grace.browser.post(action.group(1), data={"JWT": jwt_value.group(1)}) as resp:
+        assert resp.status == 200, await resp.text()
+    (item,) = platform.deep_link_items
+    assert item["type"] == "ltiResourceLink"
+    assert item["title"] == "Ask a data expert"
+    assert item["url"] == tool.launch_url
+    assert item["lineItem"]["scoreMaximum"] == 1
+    link_id = item["custom"]["peerlearn_link"]
+    # the placed link, launched later by a learner, shows what the instructor chose
+    async with tool.services.uow() as uow:
+        (stored,) = await uow.lti.links_for_context(
+            (await tool.services.lti.platforms())[0].id, CONTEXT
+        )
+    assert str(stored.id) == link_id and stored.topics == ("SQL", "statistics")
+
+
+async def test_the_tool_publishes_its_keys_for_the_platform(tool: Tool) -> None:
+    async with browser() as b:
+        async with b.get(tool.url + "/lti/jwks") as resp:
+            first = await resp.json()
+        async with b.get(tool.url + "/.well-known/jwks.json") as resp:
+            assert await resp.json() == first
+        old_kid = first["keys"][0]["kid"]
+        tool.clock.advance(timedelta(days=1))
+        new = await tool.services.lti.rotate_keys()
+        assert (await tool.services.lti.signing_key()).kid == new.kid
+        async with b.get(tool.url + "/lti/jwks") as resp:
+            kids = [k["kid"] for k in (await resp.json())["keys"]]
+    assert kids == [new.kid, old_kid]
+    assert all("d" not in k for k in first["keys"])
+    # after the grace period the retired key is no longer published
+    tool.clock.advance(timedelta(days=8))
+    assert [k["kid"] for k in await tool.services.lti.published_keys()] == [new.kid]
