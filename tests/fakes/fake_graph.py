@@ -111,6 +111,8 @@ class Faults:
     script: list[tuple[Any, Any]] = field(default_factory=list)
     #: answer successful creates with missing fields / unknown enum values
     bad_data: bool = False
+    #: answer successful creates without the event id
+    drop_ids: bool = False
     #: learner ids without a Viva Learning licence
     unlicensed: set[str] = field(default_factory=set)
 
@@ -316,6 +318,8 @@ class FakeGraph:
 
     def _present(self, event: dict[str, Any]) -> dict[str, Any]:
         shown = dict(event)
+        if self.faults.drop_ids:
+            shown.pop("id", None)
         if self.faults.bad_data:
             shown.pop("onlineMeeting", None)
             shown.pop("iCalUId", None)

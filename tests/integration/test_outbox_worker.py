@@ -64,7 +64,9 @@ def worker(services: Services, registry: HandlerRegistry, **config: Any) -> Work
     )
 
 
-async def test_every_due_row_is_delivered_once_and_marked_done(services: Services, org: Any) -> None:
+async def test_every_due_row_is_delivered_once_and_marked_done(
+    services: Services, org: Any
+) -> None:
     rows = await add_rows(services, org.id, OutboxTopic.NOTIFY, [f"b{i}" for i in range(30)])
     seen: Counter[UUID] = Counter()
 
@@ -171,7 +173,9 @@ async def test_a_handler_bug_or_hang_never_stops_the_worker(services: Services, 
 
     registry = HandlerRegistry()
     registry.register(OutboxTopic.NOTIFY, deliver)
-    stats = await worker(services, registry, handler_timeout=0.2, lease=timedelta(seconds=5)).drain()
+    stats = await worker(
+        services, registry, handler_timeout=0.2, lease=timedelta(seconds=5)
+    ).drain()
     assert (stats.retried, stats.done) == (2, 1)
     stored = await statuses(services)
     assert "KeyError" in (stored[rows[0].id].last_error or "")
@@ -217,7 +221,9 @@ async def test_batch_handlers_get_up_to_their_batch_size_and_answer_per_row(
     async def deliver_many(messages: Sequence[OutboxMessage]) -> list[Result | DeliveryError]:
         sizes.append(len(messages))
         return [
-            TransientError("429", retry_after=1) if m.payload["n"] % 9 == 0 else {"ok": m.payload["n"]}
+            TransientError("429", retry_after=1)
+            if m.payload["n"] % 9 == 0
+            else {"ok": m.payload["n"]}
             for m in messages
         ]
 
