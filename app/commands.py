@@ -7,6 +7,7 @@ import click
 
 def groups() -> list[click.Command]:
     from app.cli_lti import lti_group
+    from app.cli_manifest import manifest_group
     from app.cli_outbox import worker
 
-    return [worker, lti_group]
+    return [worker, lti_group, manifest_group]
