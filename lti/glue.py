@@ -159,7 +159,7 @@ class DbToolConf(ToolConfAbstract[AiohttpRequest]):
         return (
             self._platform.active
             and iss == self._platform.issuer
-            and (client_id is None or client_id == self._platform.client_id)
+            and (not client_id or client_id == self._platform.client_id)
         )
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Registration:
