@@ -89,6 +89,8 @@ class CommunityReportRenderer:
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=8)
         ax.set_ylabel("activities")
+        ax.set_ylim(0, max([*bottom, 1]) * 1.3)
+        ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title("Weekly community activity")
         ax.legend(loc="upper left", fontsize=8, ncols=4, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)

@@ -165,6 +165,12 @@ class CommunitiesService:
         self._evidence = evidence
         self._bookings = bookings
 
+    def with_clock(self, clock: Clock) -> CommunitiesService:
+        """The same service on another clock: for simulations and back-dated demo data."""
+        return CommunitiesService(
+            self._uow, clock, self._tags, self._evidence, self._bookings, self._renderer
+        )
+
     # helpers -----------------------------------------------------------------------------
     async def _person(self, uow: UnitOfWork, org_id: UUID, person_id: UUID) -> None:
         if await uow.people.get(org_id, person_id) is None:
