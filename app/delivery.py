@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from app.settings import Settings
+from app.teams import register_teams_notices
 from core.calendar import CalendarDelivery
 from core.delivery import HandlerRegistry, Result, SkippedError
 from core.outbox import OutboxMessage, OutboxTopic
@@ -101,7 +102,7 @@ async def _skip_no_provider(message: OutboxMessage) -> Result:
 
 
 #: every other feature's handlers (Teams notices, LMS scores, ...)
-REGISTRARS: list[Registrar] = []
+REGISTRARS: list[Registrar] = [register_teams_notices]
 
 
 async def run_worker(

@@ -161,3 +161,27 @@ async def test_a_burst_to_one_chat_stays_within_the_per_conversation_limit(
     assert len(connector.messages()) == 10
     # 7 go at once, the 8th waits for the 1 s window, the 9th and 10th for the 2 s window
     assert sum(sleeps.delays) == pytest.approx(2.0)
+
+
+async def test_the_outbox_worker_delivers_notify_rows_through_the_bot(
+    settings: Any, services: Any, people: Any, connector: FakeConnector
+) -> None:
+    from app.delivery import delivery_registry
+    from app.worker import Worker
+
+    org, hannah, stranger = people
+    delivered = booking_notice(org.id, hannah.id, "waitlist_promoted")
+    skipped = booking_notice(org.id, stranger.id)
+    async with services.uow() as uow:
+        await uow.outbox.add(delivered)
+        await uow.outbox.add(skipped)
+        await uow.commit()
+    async with delivery_registry(settings, services) as registry:
+        stats = await Worker(services.uow, registry, services.clock).drain()
+    assert stats.done == 1 and stats.skipped == 1
+    [sent] = connector.messages()
+    assert sent.cards[0]["body"][0]["text"] == "A seat opened up: Kubernetes clinic"
+    async with services.uow() as uow:
+        row = await uow.outbox.get(delivered.id)
+    assert row is not None and row.status == "done"
+    assert row.result["conversation_id"] == "a:hannah-personal"
