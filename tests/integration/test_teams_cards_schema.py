@@ -1,0 +1,117 @@
+"""Every card the bot can send is a valid Adaptive Card 1.5 (Teams' `msteams` extension
+allowed), and hostile user text cannot inject markdown, links or template functions."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jsonschema import Draft6Validator
+
+from bot import cards, notices
+
+SCHEMA = Path(__file__).resolve().parents[1] / "data" / "adaptive-card-1.5.0.json"
+HOSTILE = "**Boss** [click](https://evil.example) {{DATE(2026-01-01T00:00:00Z)}} <at>x</at>\n- item"
+
+
+@cache
+def validator() -> Draft6Validator:
+    schema = json.loads(SCHEMA.read_text())
+    schema = copy.deepcopy(schema)
+    schema["definitions"]["AdaptiveCard"]["properties"]["msteams"] = {"type": "object"}
+    return Draft6Validator(schema)
+
+
+def problems(card: dict[str, Any]) -> list[str]:
+    return [f"{list(e.absolute_path)}: {e.message}" for e in validator().iter_errors(card)]
+
+
+def texts(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("text", "value", "title") and isinstance(value, str):
+                yield value
+            else:
+                yield from texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from texts(item)
+
+
+PERSON = {"name": HOSTILE, "email": "jonas@contoso.example", "time_zone": "Europe/Berlin"}
+BOOKING = {
+    "title": HOSTILE,
+    "start_utc": "2026-03-29T09:00:00+00:00",
+    "other_person": {"name": HOSTILE, "email": "x@contoso.example"},
+    "reason": HOSTILE,
+}
+BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
+    "welcome": lambda: cards.welcome_card(HOSTILE, HOSTILE),
+    "help": lambda: cards.help_card([("who is Jonas", HOSTILE)]),
+    "profile": lambda: cards.profile_card(HOSTILE, HOSTILE, "Europe/Berlin", "de-DE"),
+    "colleagues": lambda: cards.colleagues_card(HOSTILE, [PERSON, {**PERSON, "email": None}]),
+    "no colleagues": lambda: cards.colleagues_card(HOSTILE, []),
+    "person": lambda: cards.person_card(PERSON),
+    "info": lambda: cards.info_card(HOSTILE, HOSTILE),
+    "notice without template": lambda: notices.render({"title": HOSTILE, "text": HOSTILE}),
+    **{
+        f"notice {t}": (
+            lambda t=t: notices.render({"template": t, "fields": BOOKING}, "Asia/Kolkata")
+        )
+        for t in notices._BOOKING_TITLES
+    },
+    **{
+        f"notice {t}": (
+            lambda t=t: notices.render(
+                {
+                    "template": t,
+                    "title": HOSTILE,
+                    "due_at": "2026-03-24T09:00:00+00:00",
+                    "reasons": [HOSTILE],
+                },
+                "America/New_York",
+            )
+        )
+        for t in notices._EXPERTISE
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_every_card_is_valid_adaptive_card_1_5(name: str) -> None:
+    card = BUILDERS[name]()
+    assert card["version"] == "1.5"
+    assert problems(card) == []
+
+
+@pytest.mark.parametrize("name", sorted(BUILDERS))
+def test_user_text_cannot_format_link_or_template(name: str) -> None:
+    for value in texts(BUILDERS[name]()):
+        assert "](" not in value.replace("\\](", "")
+        assert "{{" not in value
+        assert "**Boss**" not in value
+
+
+def test_buttons_are_universal_actions_with_a_submit_fallback() -> None:
+    card = cards.welcome_card("Amara", "Northwind")
+    for action in card["actions"]:
+        assert action["type"] == "Action.Execute"
+        assert action["fallback"]["type"] == "Action.Submit"
+        assert action["fallback"]["data"]["verb"] == action["verb"]
+
+
+def test_times_in_notices_are_in_the_readers_zone_across_dst() -> None:
+    fields = {"title": "Clinic", "start_utc": "2026-03-29T09:00:00+00:00"}
+    berlin = notices.render({"template": "booking_confirmed", "fields": fields}, "Europe/Berlin")
+    lord_howe = notices.render(
+        {"template": "booking_confirmed", "fields": fields}, "Australia/Lord_Howe"
+    )
+    assert berlin["body"][1]["facts"][0]["value"] == "Sun 29 Mar, 11:00 (Europe/Berlin)"
+    # markdown-escaped in the card (`Lord\\_Howe`), shown as Lord_Howe
+    shown = lord_howe["body"][1]["facts"][0]["value"].replace("\\", "")
+    assert shown == "Sun 29 Mar, 20:00 (Australia/Lord_Howe)"
