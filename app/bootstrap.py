@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from adapters.busytimes import NoBusyTimes
 from adapters.clock import SystemClock
 from adapters.db.uow import DbUnitOfWork
+from adapters.ics import IcalendarInvitations
 from adapters.lms.keys import generate_tool_key
 from adapters.lms.services import LmsServices
 from app.settings import Settings
 from core.clock import Clock
 from core.lti.service import LtiService
+from core.officehours.service import OfficeHoursService
 from core.outbox_admin import OutboxAdmin
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
@@ -29,6 +32,7 @@ def build_services(
         clock=clock,
         uow=factory,
         people=PeopleService(factory, clock),
+        office_hours=OfficeHoursService(factory, clock, NoBusyTimes(), IcalendarInvitations()),
         teams=TeamsService(factory, clock),
         lti=LtiService(
             factory,

@@ -13,6 +13,11 @@ from typing import Protocol
 from uuid import UUID
 
 from core.lti.ports import LtiRepository
+from core.officehours.ports import (
+    BookingRepository,
+    OccurrenceRepository,
+    OfficeHoursTypeRepository,
+)
 from core.outbox import OutboxMessage
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
 from core.teams.ports import ConversationRefRepository
@@ -50,6 +55,9 @@ class UnitOfWork(Protocol):
     people: PersonRepository
     api_keys: ApiKeyRepository
     outbox: OutboxRepository
+    office_hours_types: OfficeHoursTypeRepository
+    occurrences: OccurrenceRepository
+    bookings: BookingRepository
     teams_conversations: ConversationRefRepository
     lti: LtiRepository
 

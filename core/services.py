@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from core.clock import Clock
 from core.outbox_admin import OutboxAdmin
 from core.lti.service import LtiService
+from core.officehours.service import OfficeHoursService
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
 from core.teams.service import TeamsService
@@ -20,6 +21,7 @@ class Services:
     clock: Clock
     uow: UnitOfWorkFactory
     people: PeopleService
+    office_hours: OfficeHoursService
     teams: TeamsService
     lti: LtiService
     outbox: OutboxAdmin

@@ -8,6 +8,7 @@ from typing import Any
 APPS: dict[str, tuple[str, str]] = {
     "people": ("adapters.db.tables.people", "adapters.db.migrations.people"),
     "outbox": ("adapters.db.tables.outbox", "adapters.db.migrations.outbox"),
+    "officehours": ("adapters.db.tables.officehours", "adapters.db.migrations.officehours"),
     "teams": ("adapters.db.tables.teams", "adapters.db.migrations.teams"),
     "lti": ("adapters.db.tables.lti", "adapters.db.migrations.lti"),
 }

@@ -8,10 +8,16 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from adapters.db.repositories.lti import DbLti
+from adapters.db.repositories.officehours import DbBookings, DbOccurrences, DbOfficeHoursTypes
 from adapters.db.repositories.outbox import DbOutbox
 from adapters.db.repositories.people import DbApiKeys, DbOrganisations, DbPeople
 from adapters.db.repositories.teams import DbConversationRefs
 from core.lti.ports import LtiRepository
+from core.officehours.ports import (
+    BookingRepository,
+    OccurrenceRepository,
+    OfficeHoursTypeRepository,
+)
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
 from core.ports import OutboxRepository
 from core.teams.ports import ConversationRefRepository
@@ -29,6 +35,9 @@ class DbUnitOfWork:
         self.people: PersonRepository = DbPeople()
         self.api_keys: ApiKeyRepository = DbApiKeys()
         self.outbox: OutboxRepository = DbOutbox()
+        self.office_hours_types: OfficeHoursTypeRepository = DbOfficeHoursTypes()
+        self.occurrences: OccurrenceRepository = DbOccurrences()
+        self.bookings: BookingRepository = DbBookings()
         self.teams_conversations: ConversationRefRepository = DbConversationRefs()
         self.lti: LtiRepository = DbLti()
         self._tx: Any = None

@@ -1,0 +1,1 @@
+"""SME office hours: experts publish availability, colleagues book it (with a waitlist)."""

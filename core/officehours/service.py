@@ -1,0 +1,931 @@
+"""Office-hours use cases: each public method is one unit of work.
+
+Capacity is enforced by the storage, not by reading and then writing: every seat is taken with an
+atomic conditional increment on the occurrence row (see `OccurrenceRepository.take_seat`), so no
+number of simultaneous bookings can push `taken` above `capacity`. Everything that must reach the
+outside (calendar events, notices, LMS scores) is an outbox row written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from core.clock import Clock
+from core.errors import InvalidInput, PersonNotFound
+from core.ids import new_id
+from core.officehours.errors import (
+    AlreadyBooked,
+    BookingNotFound,
+    DuplicateIdempotencyKey,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    LimitReached,
+    MissingAnswer,
+    NotASlot,
+    OfficeHoursNotFound,
+    OfficeHoursPaused,
+    RatingNotAllowed,
+    SlotBeyondHorizon,
+    SlotFull,
+    SlotInPast,
+    SlotInsideNotice,
+    SlotUnavailable,
+)
+from core.officehours.model import (
+    Booking,
+    BookingStatus,
+    Interval,
+    Occurrence,
+    OfficeHoursType,
+    OwnerKind,
+    Slot,
+    blackout_from,
+    location_from,
+    override_from,
+    question_from,
+    rule_from,
+    validate,
+)
+from core.officehours.ports import BusyTimes, Invitation, InvitationRenderer
+from core.officehours.slots import (
+    Occupancy,
+    bookable_window,
+    compute_slots,
+    is_slot_start,
+    local_day,
+    week_key,
+)
+from core.outbox import OutboxMessage, OutboxTopic
+from core.people.model import Person
+from core.ports import UnitOfWork, UnitOfWorkFactory
+from core.timezones import ensure_utc
+
+log = logging.getLogger(__name__)
+
+MAX_KEY = 200
+_INT_FIELDS = (
+    "slot_minutes",
+    "interval_minutes",
+    "capacity",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+)
+_OPTIONAL_INT_FIELDS = ("max_per_day", "max_per_week")
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booking: Booking
+    #: True when an earlier request with the same idempotency key already made this booking
+    replayed: bool = False
+
+
+def _int(spec: Mapping[str, Any], name: str) -> int:
+    value = spec[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"'{name}' must be an integer")
+    return value
+
+
+def apply_spec(t: OfficeHoursType, spec: Mapping[str, Any]) -> OfficeHoursType:
+    """Apply a JSON-like spec (create or partial update) to `t` and validate the result."""
+    known = {
+        "title",
+        "description",
+        "topics",
+        "time_zone",
+        "rules",
+        "overrides",
+        "blackouts",
+        "questions",
+        "location",
+        "requires_approval",
+        "paused",
+        *_INT_FIELDS,
+        *_OPTIONAL_INT_FIELDS,
+    }
+    unknown = sorted(set(spec) - known)
+    if unknown:
+        raise InvalidInput(f"unknown field(s): {', '.join(unknown)[:200]}")
+    for name in ("title", "description", "time_zone"):
+        if name in spec:
+            if not isinstance(spec[name], str):
+                raise InvalidInput(f"'{name}' must be a string")
+            setattr(t, name, spec[name])
+    for name in _INT_FIELDS:
+        if name in spec:
+            setattr(t, name, _int(spec, name))
+    for name in _OPTIONAL_INT_FIELDS:
+        if name in spec:
+            setattr(t, name, None if spec[name] is None else _int(spec, name))
+    for name in ("requires_approval", "paused"):
+        if name in spec:
+            if not isinstance(spec[name], bool):
+                raise InvalidInput(f"'{name}' must be true or false")
+            setattr(t, name, spec[name])
+    lists = {"topics", "rules", "overrides", "blackouts", "questions"}
+    for name in lists & set(spec):
+        if not isinstance(spec[name], list):
+            raise InvalidInput(f"'{name}' must be a list")
+    if "topics" in spec:
+        if not all(isinstance(x, str) for x in spec["topics"]):
+            raise InvalidInput("topics are strings")
+        t.topics = tuple(dict.fromkeys(x.strip() for x in spec["topics"]))
+    if "rules" in spec:
+        t.rules = tuple(rule_from(r, i) for i, r in enumerate(spec["rules"]))
+    if "overrides" in spec:
+        t.overrides = tuple(override_from(o, i) for i, o in enumerate(spec["overrides"]))
+    if "blackouts" in spec:
+        t.blackouts = tuple(blackout_from(b, i) for i, b in enumerate(spec["blackouts"]))
+    if "questions" in spec:
+        t.questions = tuple(question_from(q, i) for i, q in enumerate(spec["questions"]))
+    if "location" in spec:
+        t.location = location_from(spec["location"])
+    validate(t)
+    return t
+
+
+def person_json(p: Person) -> dict[str, Any]:
+    return {"person_id": str(p.id), "name": p.name, "email": p.email}
+
+
+class OfficeHoursService:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        busy_times: BusyTimes,
+        invitations: InvitationRenderer,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._busy = busy_times
+        self._invitations = invitations
+
+    # types --------------------------------------------------------------------------------
+    async def create_type(
+        self,
+        org_id: UUID,
+        host_id: UUID,
+        spec: Mapping[str, Any],
+        *,
+        owner_kind: OwnerKind = "expert",
+        owner_id: UUID | None = None,
+    ) -> OfficeHoursType:
+        """Publish a bookable type for `host_id` (an expert, or a community's session host)."""
+        async with self._uow() as uow:
+            host = await uow.people.get(org_id, host_id)
+            if host is None:
+                raise PersonNotFound("the host is not a person in this organisation")
+            t = OfficeHoursType(
+                id=new_id(),
+                organisation_id=org_id,
+                host_id=host_id,
+                title="",
+                time_zone=host.time_zone,
+                rules=(),
+                owner_kind=owner_kind,
+                owner_id=owner_id,
+                created_at=self._clock.now(),
+            )
+            apply_spec(t, spec)
+            await uow.office_hours_types.add(t)
+            await uow.commit()
+        return t
+
+    async def update_type(
+        self, org_id: UUID, type_id: UUID, changes: Mapping[str, Any]
+    ) -> OfficeHoursType:
+        """Change a type; existing bookings keep their seats (capacity applies to new ones)."""
+        async with self._uow() as uow:
+            t = await self._type(uow, org_id, type_id)
+            apply_spec(t, changes)
+            await uow.office_hours_types.update(t)
+            await uow.commit()
+        return t
+
+    async def set_paused(self, org_id: UUID, type_id: UUID, paused: bool) -> OfficeHoursType:
+        return await self.update_type(org_id, type_id, {"paused": paused})
+
+    async def archive_type(self, org_id: UUID, type_id: UUID) -> OfficeHoursType:
+        """Hide a type for good; its existing bookings stay and can still be cancelled."""
+        async with self._uow() as uow:
+            t = await self._type(uow, org_id, type_id)
+            t.archived = True
+            await uow.office_hours_types.update(t)
+            await uow.commit()
+        return t
+
+    async def get_type(self, org_id: UUID, type_id: UUID) -> OfficeHoursType:
+        async with self._uow() as uow:
+            return await self._type(uow, org_id, type_id)
+
+    async def list_types(
+        self,
+        org_id: UUID,
+        host_id: UUID | None = None,
+        include_inactive: bool = False,
+        owner_id: UUID | None = None,
+    ) -> Sequence[OfficeHoursType]:
+        async with self._uow() as uow:
+            return await uow.office_hours_types.list(
+                org_id,
+                [host_id] if host_id else None,
+                include_inactive=include_inactive,
+                owner_id=owner_id,
+            )
+
+    # slots --------------------------------------------------------------------------------
+    async def slots(
+        self,
+        org_id: UUID,
+        type_id: UUID,
+        start: datetime,
+        end: datetime,
+        *,
+        include_full: bool = True,
+    ) -> list[Slot]:
+        """Slots of one type in [start, end); full ones (waitlist only) when `include_full`."""
+        start, end = ensure_utc(start), ensure_utc(end)
+        if end <= start:
+            raise InvalidInput("'to' must be after 'from'")
+        if end - start > timedelta(days=93):
+            raise InvalidInput("ask for at most 93 days of slots at a time")
+        async with self._uow() as uow:
+            t = await self._type(uow, org_id, type_id)
+            occupancy = await self._occupancy(uow, t, start, end)
+        return compute_slots(t, start, end, self._clock.now(), occupancy, include_full=include_full)
+
+    async def next_free_slots(
+        self, org_id: UUID, person_ids: Sequence[UUID], after: datetime
+    ) -> dict[UUID, datetime]:
+        """The earliest bookable slot start per expert (those without one are left out)."""
+        after = ensure_utc(after)
+        ids = list(dict.fromkeys(person_ids))
+        if not ids:
+            return {}
+        now = self._clock.now()
+        async with self._uow() as uow:
+            types = await uow.office_hours_types.list(org_id, ids)
+            if not types:
+                return {}
+            horizon = max(bookable_window(t, now)[1] for t in types)
+            end = max(horizon, after) + timedelta(days=1)
+            occs = await uow.occurrences.list_taken(
+                org_id, ids, after - timedelta(days=8), end + timedelta(days=8)
+            )
+        busy = await self._busy.busy(org_id, ids, after, end)
+        by_host: dict[UUID, list[Occurrence]] = {}
+        for o in occs:
+            by_host.setdefault(o.host_id, []).append(o)
+        best: dict[UUID, datetime] = {}
+        for t in types:
+            occupancy = _occupancy_from(t, by_host.get(t.host_id, []), busy.get(t.host_id, []))
+            found = compute_slots(t, after, end, now, occupancy, limit=1)
+            if found and (t.host_id not in best or found[0].start_utc < best[t.host_id]):
+                best[t.host_id] = found[0].start_utc
+        return best
+
+    async def load_hours(
+        self, org_id: UUID, person_ids: Sequence[UUID], week_start_utc: datetime
+    ) -> dict[UUID, float]:
+        """Hours of booked sessions each expert hosts in the 7 days from `week_start_utc`."""
+        start = ensure_utc(week_start_utc)
+        end = start + timedelta(days=7)
+        ids = list(dict.fromkeys(person_ids))
+        hours = dict.fromkeys(ids, 0.0)
+        if not ids:
+            return hours
+        async with self._uow() as uow:
+            occs = await uow.occurrences.list_taken(org_id, ids, start, end)
+        for o in occs:
+            if start <= o.start_utc < end and o.host_id in hours:
+                hours[o.host_id] += (o.end_utc - o.start_utc).total_seconds() / 3600
+        return hours
+
+    # booking ------------------------------------------------------------------------------
+    async def book(
+        self,
+        org_id: UUID,
+        type_id: UUID,
+        person_id: UUID,
+        start: datetime,
+        *,
+        answers: Mapping[str, str] | None = None,
+        note: str = "",
+        idempotency_key: str | None = None,
+        join_waitlist: bool = True,
+    ) -> BookingResult:
+        """Book a seat; when the slot is full, join its waitlist (or refuse with `slot_full`).
+
+        A retried request with the same idempotency key returns the first booking."""
+        key = _clean_key(idempotency_key)
+        start = ensure_utc(start)
+        try:
+            async with self._uow() as uow:
+                if key:
+                    replay = await self._replay(uow, org_id, key, type_id, person_id, start)
+                    if replay is not None:
+                        return replay
+                booking = await self._book(
+                    uow, org_id, type_id, person_id, start, answers, note, key, join_waitlist
+                )
+                await uow.commit()
+                return BookingResult(booking)
+        except DuplicateIdempotencyKey:
+            # a concurrent request with the same key won the race: answer with its booking
+            async with self._uow() as uow:
+                replay = await self._replay(uow, org_id, key or "", type_id, person_id, start)
+            if replay is None:
+                raise
+            return replay
+
+    async def join_waitlist(
+        self,
+        org_id: UUID,
+        type_id: UUID,
+        person_id: UUID,
+        start: datetime,
+        *,
+        idempotency_key: str | None = None,
+    ) -> BookingResult:
+        """Queue for a slot; if a seat is free after all, it is simply booked."""
+        return await self.book(
+            org_id, type_id, person_id, start, idempotency_key=idempotency_key, join_waitlist=True
+        )
+
+    async def _replay(
+        self,
+        uow: UnitOfWork,
+        org_id: UUID,
+        key: str,
+        type_id: UUID,
+        person_id: UUID,
+        start: datetime,
+    ) -> BookingResult | None:
+        existing = await uow.bookings.get_by_key(org_id, key)
+        if existing is None:
+            return None
+        if (existing.type_id, existing.person_id) != (type_id, person_id) or (
+            existing.start_utc != start and existing.cancel_reason != "rescheduled"
+        ):
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used for a different booking request"
+            )
+        return BookingResult(existing, replayed=True)
+
+    async def _book(
+        self,
+        uow: UnitOfWork,
+        org_id: UUID,
+        type_id: UUID,
+        person_id: UUID,
+        start: datetime,
+        answers: Mapping[str, str] | None,
+        note: str,
+        key: str | None,
+        join_waitlist: bool,
+    ) -> Booking:
+        t = await self._type(uow, org_id, type_id)
+        if not t.bookable:
+            raise OfficeHoursPaused("these office hours are paused and take no bookings")
+        person = await uow.people.get(org_id, person_id)
+        if person is None:
+            raise PersonNotFound("no such person in this organisation")
+        clean_answers = _check_answers(t, answers or {})
+        if len(note) > 2000:
+            raise InvalidInput("notes are limited to 2000 characters")
+        now = self._clock.now()
+        await self._check_start(uow, t, start, now)
+        occ = await self._occurrence(uow, t, start)
+        mine = await uow.bookings.for_occurrence(occ.id, ("pending", "confirmed", "waitlisted"))
+        if any(b.person_id == person_id for b in mine):
+            raise AlreadyBooked("you already have a booking or waitlist place for this slot")
+        status: BookingStatus
+        position: int | None = None
+        if await uow.occurrences.take_seat(occ.id):
+            status = "pending" if t.requires_approval else "confirmed"
+        elif join_waitlist:
+            status = "waitlisted"
+            position = await uow.occurrences.next_waitlist_position(occ.id)
+        else:
+            raise SlotFull("this slot is full", seats=t.capacity)
+        booking = Booking(
+            id=new_id(),
+            organisation_id=org_id,
+            type_id=t.id,
+            occurrence_id=occ.id,
+            host_id=t.host_id,
+            person_id=person_id,
+            start_utc=occ.start_utc,
+            end_utc=occ.end_utc,
+            status=status,
+            created_at=now,
+            updated_at=now,
+            idempotency_key=key,
+            answers=clean_answers,
+            note=note.strip(),
+            waitlist_position=position,
+        )
+        await uow.bookings.add(booking)
+        host = await self._host(uow, t)
+        if status == "confirmed":
+            await self._calendar_upsert(uow, t, booking, host, person)
+            await self._notify(uow, booking, person.id, "booking_confirmed", t, host)
+            await self._notify(uow, booking, host.id, "booking_received", t, person)
+        elif status == "pending":
+            await self._notify(uow, booking, person.id, "booking_requested", t, host)
+            await self._notify(uow, booking, host.id, "approval_requested", t, person)
+        else:
+            await self._notify(uow, booking, person.id, "waitlist_joined", t, host)
+        return booking
+
+    async def _check_start(
+        self, uow: UnitOfWork, t: OfficeHoursType, start: datetime, now: datetime
+    ) -> None:
+        """Past, notice, horizon, rules, busy time and limits, each with its own code."""
+        if start <= now:
+            raise SlotInPast("that time has already passed")
+        earliest, latest = bookable_window(t, now)
+        if start < earliest:
+            raise SlotInsideNotice(
+                f"book at least {t.min_notice_minutes} minutes ahead",
+                min_notice_minutes=t.min_notice_minutes,
+            )
+        if start > latest:
+            raise SlotBeyondHorizon(
+                f"bookings open {t.horizon_days} days ahead", horizon_days=t.horizon_days
+            )
+        if not is_slot_start(t, start):
+            raise NotASlot("that time is not one of the slots these office hours offer")
+        tiny = start + timedelta(microseconds=1)
+        occupancy = await self._occupancy(uow, t, start, start + t.slot_length)
+        if compute_slots(t, start, tiny, now, occupancy, include_full=True):
+            return
+        free = Occupancy(occupancy.taken, occupancy.busy)
+        if compute_slots(t, start, tiny, now, free, include_full=True):
+            raise LimitReached("the host's booking limit for that day or week is reached")
+        raise SlotUnavailable("the host is busy at that time")
+
+    async def _occurrence(self, uow: UnitOfWork, t: OfficeHoursType, start: datetime) -> Occurrence:
+        return await uow.occurrences.ensure(
+            Occurrence(
+                id=new_id(),
+                organisation_id=t.organisation_id,
+                type_id=t.id,
+                host_id=t.host_id,
+                start_utc=start,
+                end_utc=start + t.slot_length,
+                capacity=t.capacity,
+            )
+        )
+
+    async def cancel(
+        self, org_id: UUID, booking_id: UUID, reason: str = "", *, by: UUID | None = None
+    ) -> Booking:
+        """Cancel a booking or waitlist place; a freed seat goes to the first in line."""
+        reason = (reason or "").strip()
+        if len(reason) > 1000:
+            raise InvalidInput("a reason is limited to 1000 characters")
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            booking = await self._cancel(uow, b, reason or "cancelled", by)
+            await uow.commit()
+        return booking
+
+    async def release(self, org_id: UUID, booking_id: UUID) -> Booking:
+        """Give back a seat offered from the waitlist; it passes to the next in line."""
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            if b.promoted_at is None or not b.holds_seat:
+                raise InvalidTransition("only a seat offered from the waitlist can be released")
+            booking = await self._cancel(uow, b, "released the offered seat", b.person_id)
+            await uow.commit()
+        return booking
+
+    async def _cancel(self, uow: UnitOfWork, b: Booking, reason: str, by: UUID | None) -> Booking:
+        if b.status in ("cancelled", "declined"):
+            raise InvalidTransition(f"this booking is already {b.status}")
+        now = self._clock.now()
+        if b.start_utc <= now:
+            raise InvalidTransition("a session that has started can no longer be cancelled")
+        t = await self._type(uow, b.organisation_id, b.type_id)
+        previous = b.status
+        b.status = "cancelled"
+        b.cancel_reason = reason
+        b.updated_at = now
+        b.sequence += 1
+        await uow.bookings.update(b)
+        if previous in ("pending", "confirmed"):
+            await uow.occurrences.release_seat(b.occurrence_id)
+            host = await self._host(uow, t)
+            person = await self._person(uow, b.organisation_id, b.person_id)
+            if previous == "confirmed":
+                await self._calendar_cancel(uow, t, b, host, person, reason)
+            # tell the other side: the booker when the host cancelled, the host otherwise
+            if by is not None and by == t.host_id:
+                await self._notify(uow, b, person.id, "booking_cancelled", t, host, reason=reason)
+            else:
+                await self._notify(uow, b, host.id, "booking_cancelled", t, person, reason=reason)
+            await self._promote(uow, t, b.occurrence_id)
+        return b
+
+    async def _promote(self, uow: UnitOfWork, t: OfficeHoursType, occurrence_id: UUID) -> None:
+        """Give freed seats to the waitlist in order; each promoted person is told."""
+        waiting = await uow.bookings.for_occurrence(occurrence_id, ("waitlisted",))
+        now = self._clock.now()
+        for w in waiting:
+            if not await uow.occurrences.take_seat(occurrence_id):
+                return
+            w.status = "pending" if t.requires_approval else "confirmed"
+            w.promoted_at = now
+            w.updated_at = now
+            w.sequence += 1
+            await uow.bookings.update(w)
+            host = await self._host(uow, t)
+            person = await self._person(uow, w.organisation_id, w.person_id)
+            if w.status == "confirmed":
+                await self._calendar_upsert(uow, t, w, host, person)
+            else:
+                await self._notify(uow, w, host.id, "approval_requested", t, person)
+            await self._notify(uow, w, person.id, "waitlist_promoted", t, host, can_release=True)
+
+    async def reschedule(self, org_id: UUID, booking_id: UUID, new_start: datetime) -> Booking:
+        """Move a booking to another slot of the same type; the old seat goes to the waitlist."""
+        new_start = ensure_utc(new_start)
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            if not b.holds_seat:
+                raise InvalidTransition("only a pending or confirmed booking can be rescheduled")
+            now = self._clock.now()
+            if b.start_utc <= now:
+                raise InvalidTransition("a session that has started can no longer be moved")
+            if new_start == b.start_utc:
+                raise InvalidInput("the booking is already at that time")
+            t = await self._type(uow, org_id, b.type_id)
+            if not t.bookable:
+                raise OfficeHoursPaused("these office hours are paused and take no bookings")
+            await self._check_start(uow, t, new_start, now)
+            occ = await self._occurrence(uow, t, new_start)
+            others = await uow.bookings.for_occurrence(
+                occ.id, ("pending", "confirmed", "waitlisted")
+            )
+            if any(o.person_id == b.person_id for o in others):
+                raise AlreadyBooked("you already have a booking or waitlist place for that slot")
+            if not await uow.occurrences.take_seat(occ.id):
+                raise SlotFull("the new slot is full", seats=t.capacity)
+            old_occ = b.occurrence_id
+            await uow.occurrences.release_seat(old_occ)
+            b.occurrence_id = occ.id
+            b.start_utc, b.end_utc = occ.start_utc, occ.end_utc
+            b.updated_at = now
+            b.sequence += 1
+            await uow.bookings.update(b)
+            host = await self._host(uow, t)
+            person = await self._person(uow, org_id, b.person_id)
+            if b.status == "confirmed":
+                await self._calendar_upsert(uow, t, b, host, person)
+            await self._notify(uow, b, person.id, "booking_rescheduled", t, host)
+            await self._notify(uow, b, host.id, "booking_rescheduled", t, person)
+            await self._promote(uow, t, old_occ)
+            await uow.commit()
+        return b
+
+    async def approve(self, org_id: UUID, booking_id: UUID) -> Booking:
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            if b.status != "pending":
+                raise InvalidTransition(
+                    f"only a pending booking can be approved (it is {b.status})"
+                )
+            t = await self._type(uow, org_id, b.type_id)
+            b.status = "confirmed"
+            b.updated_at = self._clock.now()
+            b.sequence += 1
+            await uow.bookings.update(b)
+            host = await self._host(uow, t)
+            person = await self._person(uow, org_id, b.person_id)
+            await self._calendar_upsert(uow, t, b, host, person)
+            await self._notify(uow, b, person.id, "booking_approved", t, host)
+            await uow.commit()
+        return b
+
+    async def decline(self, org_id: UUID, booking_id: UUID, reason: str = "") -> Booking:
+        reason = (reason or "").strip()[:1000]
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            if b.status != "pending":
+                raise InvalidTransition(
+                    f"only a pending booking can be declined (it is {b.status})"
+                )
+            t = await self._type(uow, org_id, b.type_id)
+            b.status = "declined"
+            b.cancel_reason = reason or "declined"
+            b.updated_at = self._clock.now()
+            b.sequence += 1
+            await uow.bookings.update(b)
+            await uow.occurrences.release_seat(b.occurrence_id)
+            host = await self._host(uow, t)
+            await self._notify(uow, b, b.person_id, "booking_declined", t, host, reason=reason)
+            await self._promote(uow, t, b.occurrence_id)
+            await uow.commit()
+        return b
+
+    async def mark_attendance(self, org_id: UUID, booking_id: UUID, attended: bool) -> Booking:
+        """Record attendance once the session has started; attendance is reported to the LMS."""
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            if b.status != "confirmed":
+                raise InvalidTransition("attendance is marked on confirmed bookings only")
+            now = self._clock.now()
+            if now < b.start_utc:
+                raise InvalidTransition("attendance can be marked once the session has started")
+            b.attendance = "attended" if attended else "no_show"
+            b.updated_at = now
+            await uow.bookings.update(b)
+            t = await self._type(uow, org_id, b.type_id)
+            await uow.outbox.add(
+                self._message(
+                    b,
+                    OutboxTopic.LMS_SCORE,
+                    {
+                        "person_id": str(b.person_id),
+                        "activity_type": "office_hours" if t.owner_kind == "expert" else "session",
+                        "activity_id": str(t.id),
+                        "activity_title": t.title,
+                        "booking_id": str(b.id),
+                        "score_given": 1.0 if attended else 0.0,
+                        "score_maximum": 1.0,
+                        "activity_progress": "Completed" if attended else "Initialized",
+                        "grading_progress": "FullyGraded",
+                        "timestamp": now.isoformat(),
+                    },
+                )
+            )
+            await uow.commit()
+        return b
+
+    async def rate(self, org_id: UUID, booking_id: UUID, stars: int, comment: str = "") -> Booking:
+        """A 1–5 rating with an optional comment, by an attendee after the session ended."""
+        if isinstance(stars, bool) or not isinstance(stars, int) or not 1 <= stars <= 5:
+            raise InvalidInput("a rating is a whole number of stars from 1 to 5")
+        comment = (comment or "").strip()
+        if len(comment) > 2000:
+            raise InvalidInput("a comment is limited to 2000 characters")
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            if b.status != "confirmed" or b.attendance == "no_show":
+                raise RatingNotAllowed("only attendees of a confirmed session can rate it")
+            now = self._clock.now()
+            if now < b.end_utc:
+                raise RatingNotAllowed("a session can be rated once it has ended")
+            b.rating, b.rating_comment, b.updated_at = stars, comment, now
+            await uow.bookings.update(b)
+            await uow.commit()
+        return b
+
+    # reading ------------------------------------------------------------------------------
+    async def get_booking(self, org_id: UUID, booking_id: UUID) -> Booking:
+        async with self._uow() as uow:
+            return await self._booking(uow, org_id, booking_id)
+
+    async def bookings_for_person(
+        self, org_id: UUID, person_id: UUID, *, upcoming: bool = True, limit: int = 100
+    ) -> Sequence[Booking]:
+        """Someone's bookings and waitlist places (upcoming ones by default), soonest first."""
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit is 1–500")
+        since = self._clock.now() if upcoming else None
+        async with self._uow() as uow:
+            return await uow.bookings.for_person(org_id, person_id, since, limit=limit)
+
+    async def bookings_for_host(
+        self, org_id: UUID, host_id: UUID, *, upcoming: bool = True, limit: int = 100
+    ) -> Sequence[Booking]:
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit is 1–500")
+        since = self._clock.now() if upcoming else None
+        async with self._uow() as uow:
+            return await uow.bookings.for_host(org_id, host_id, since, limit=limit)
+
+    async def waitlist(self, org_id: UUID, type_id: UUID, start: datetime) -> Sequence[Booking]:
+        """The waitlist of one slot, first in line first."""
+        start = ensure_utc(start)
+        async with self._uow() as uow:
+            t = await self._type(uow, org_id, type_id)
+            if not is_slot_start(t, start):
+                raise NotASlot("that time is not one of the slots these office hours offer")
+            occ = await uow.occurrences.find(t.id, start)
+            if occ is None:
+                return []
+            return await uow.bookings.for_occurrence(occ.id, ("waitlisted",))
+
+    async def invitation(self, org_id: UUID, booking_id: UUID) -> bytes:
+        """The booking's .ics invitation (cancelled bookings get a CANCEL)."""
+        async with self._uow() as uow:
+            b = await self._booking(uow, org_id, booking_id)
+            t = await self._type(uow, org_id, b.type_id)
+            host = await self._host(uow, t)
+            person = await self._person(uow, org_id, b.person_id)
+        cancelled = b.status in ("cancelled", "declined")
+        return self._invitations.render(
+            Invitation(
+                uid=b.ics_uid,
+                sequence=b.sequence,
+                method="CANCEL" if cancelled else "REQUEST",
+                status="CANCELLED"
+                if cancelled
+                else ("CONFIRMED" if b.status == "confirmed" else "TENTATIVE"),
+                start_utc=b.start_utc,
+                end_utc=b.end_utc,
+                stamp=b.updated_at,
+                summary=_subject(t, host),
+                description=_body(t, b),
+                location=t.location.describe(),
+                organizer_name=host.name,
+                organizer_email=host.email,
+                attendees=((person.name, person.email),),
+            )
+        )
+
+    # helpers ------------------------------------------------------------------------------
+    async def _type(self, uow: UnitOfWork, org_id: UUID, type_id: UUID) -> OfficeHoursType:
+        t = await uow.office_hours_types.get(org_id, type_id)
+        if t is None:
+            raise OfficeHoursNotFound("no such office hours in this organisation")
+        return t
+
+    async def _booking(self, uow: UnitOfWork, org_id: UUID, booking_id: UUID) -> Booking:
+        b = await uow.bookings.get(org_id, booking_id)
+        if b is None:
+            raise BookingNotFound("no such booking in this organisation")
+        return b
+
+    async def _person(self, uow: UnitOfWork, org_id: UUID, person_id: UUID) -> Person:
+        p = await uow.people.get(org_id, person_id)
+        if p is None:
+            raise PersonNotFound("no such person in this organisation")
+        return p
+
+    async def _host(self, uow: UnitOfWork, t: OfficeHoursType) -> Person:
+        return await self._person(uow, t.organisation_id, t.host_id)
+
+    async def _occupancy(
+        self, uow: UnitOfWork, t: OfficeHoursType, start: datetime, end: datetime
+    ) -> Occupancy:
+        # a week either side so per-week limits see the whole ISO week of every slot
+        lo, hi = start - timedelta(days=8), end + timedelta(days=8)
+        occs = await uow.occurrences.list_taken(t.organisation_id, [t.host_id], lo, hi)
+        busy = await self._busy.busy(t.organisation_id, [t.host_id], start, end)
+        return _occupancy_from(t, occs, busy.get(t.host_id, []))
+
+    def _message(self, b: Booking, kind: str, payload: dict[str, Any]) -> OutboxMessage:
+        return OutboxMessage(
+            id=new_id(),
+            organisation_id=b.organisation_id,
+            kind=kind,
+            aggregate_type="booking",
+            aggregate_id=str(b.id),
+            payload=payload,
+            created_at=self._clock.now(),
+        )
+
+    def _event(
+        self, t: OfficeHoursType, b: Booking, host: Person, person: Person
+    ) -> dict[str, Any]:
+        return {
+            "booking_id": str(b.id),
+            "office_hours_id": str(t.id),
+            "ics_uid": b.ics_uid,
+            "sequence": b.sequence,
+            "organizer": person_json(host),
+            "attendees": [person_json(person)],
+            "start_utc": b.start_utc.isoformat(),
+            "end_utc": b.end_utc.isoformat(),
+            "time_zone": t.time_zone,
+            "subject": _subject(t, host),
+            "body": _body(t, b),
+            "location": t.location.describe(),
+            "is_online_meeting": t.location.online,
+        }
+
+    async def _calendar_upsert(
+        self, uow: UnitOfWork, t: OfficeHoursType, b: Booking, host: Person, person: Person
+    ) -> None:
+        await uow.outbox.add(
+            self._message(b, OutboxTopic.CALENDAR_UPSERT, self._event(t, b, host, person))
+        )
+
+    async def _calendar_cancel(
+        self,
+        uow: UnitOfWork,
+        t: OfficeHoursType,
+        b: Booking,
+        host: Person,
+        person: Person,
+        reason: str,
+    ) -> None:
+        payload = self._event(t, b, host, person)
+        payload["reason"] = reason
+        await uow.outbox.add(self._message(b, OutboxTopic.CALENDAR_CANCEL, payload))
+
+    async def _notify(
+        self,
+        uow: UnitOfWork,
+        b: Booking,
+        person_id: UUID,
+        template: str,
+        t: OfficeHoursType,
+        other: Person,
+        **extra: Any,
+    ) -> None:
+        fields: dict[str, Any] = {
+            "booking_id": str(b.id),
+            "office_hours_id": str(t.id),
+            "title": t.title,
+            "start_utc": b.start_utc.isoformat(),
+            "end_utc": b.end_utc.isoformat(),
+            "status": b.status,
+            "other_person": person_json(other),
+            **extra,
+        }
+        await uow.outbox.add(
+            self._message(
+                b,
+                OutboxTopic.NOTIFY,
+                {"person_id": str(person_id), "template": template, "fields": fields},
+            )
+        )
+
+
+def _occupancy_from(
+    t: OfficeHoursType, occs: Sequence[Occurrence], busy: Sequence[Interval]
+) -> Occupancy:
+    taken: dict[datetime, int] = {}
+    days: Counter[Any] = Counter()
+    weeks: Counter[Any] = Counter()
+    intervals = list(busy)
+    for o in occs:
+        if o.taken <= 0:
+            continue
+        intervals.append(Interval(o.start_utc, o.end_utc, (o.type_id, o.start_utc)))
+        if o.type_id == t.id:
+            taken[o.start_utc] = o.taken
+            day = local_day(t, o.start_utc)
+            days[day] += 1
+            weeks[week_key(day)] += 1
+    return Occupancy(taken, intervals, days, weeks)
+
+
+def _check_answers(t: OfficeHoursType, answers: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(answers, Mapping):
+        raise InvalidInput("answers is an object of question key → text")
+    keys = {q.key for q in t.questions}
+    unknown = [k for k in answers if k not in keys]
+    if unknown:
+        raise InvalidInput(f"unknown question(s): {', '.join(map(str, unknown))[:200]}")
+    clean: dict[str, str] = {}
+    for k, v in answers.items():
+        if not isinstance(v, str) or len(v) > 2000:
+            raise InvalidInput(f"the answer to '{k}' must be text of at most 2000 characters")
+        if v.strip():
+            clean[k] = v.strip()
+    for q in t.questions:
+        if q.required and q.key not in clean:
+            raise MissingAnswer(f"please answer: {q.label}", question=q.key)
+    return clean
+
+
+def _clean_key(key: str | None) -> str | None:
+    if key is None:
+        return None
+    key = key.strip()
+    if not key:
+        return None
+    if len(key) > MAX_KEY or not key.isprintable():
+        raise InvalidInput(f"an Idempotency-Key is 1–{MAX_KEY} printable characters")
+    return key
+
+
+def _subject(t: OfficeHoursType, host: Person) -> str:
+    return f"{t.title} with {host.name}"
+
+
+def _body(t: OfficeHoursType, b: Booking) -> str:
+    parts = [t.description.strip()] if t.description.strip() else []
+    if t.topics:
+        parts.append("Topics: " + ", ".join(t.topics))
+    for q in t.questions:
+        if q.key in b.answers:
+            parts.append(f"{q.label}\n{b.answers[q.key]}")
+    if b.note:
+        parts.append(f"Note: {b.note}")
+    return "\n\n".join(parts)
