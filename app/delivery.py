@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+from app.lti_delivery import register_lms
 from app.settings import Settings
 from app.teams import register_teams_notices
 from core.calendar import CalendarDelivery
@@ -102,7 +103,7 @@ async def _skip_no_provider(message: OutboxMessage) -> Result:
 
 
 #: every other feature's handlers (Teams notices, LMS scores, ...)
-REGISTRARS: list[Registrar] = [register_teams_notices]
+REGISTRARS: list[Registrar] = [register_teams_notices, register_lms]
 
 
 async def run_worker(

@@ -12,13 +12,16 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+import requests
 from pylti1p3.assignments_grades import AssignmentsGradesService
+from pylti1p3.exception import LtiException, LtiServiceException
 from pylti1p3.grade import Grade
 from pylti1p3.lineitem import LineItem
 from pylti1p3.service_connector import ServiceConnector
 
 from adapters.lms.http import TimeoutSession
 from adapters.lms.registration import pylti_registration
+from core.delivery import DeliveryError, PermanentError, TransientError
 from core.errors import NotFound
 from core.lti.model import Platform, RosterMember, ToolKey
 from core.outbox import OutboxMessage
@@ -86,11 +89,22 @@ class LmsServices:
 
     # AGS --------------------------------------------------------------------------------------
     async def deliver(self, message: OutboxMessage) -> dict[str, Any]:
-        """Send one `lms.score` outbox row to the platform's grade book."""
+        """Send one `lms.score` outbox row to the platform's grade book; failures are
+        classified for the worker (4xx: permanent, 429/5xx/network: retried)."""
         payload = message.payload
-        platform, key = await self._registration(UUID(payload["platform_id"]))
+        try:
+            platform, key = await self._registration(UUID(payload["platform_id"]))
+        except NotFound as exc:
+            raise PermanentError(exc.message) from None
         connector = self.connector(platform, key)
-        return await asyncio.to_thread(_send_score, connector, payload)
+        try:
+            return await asyncio.to_thread(_send_score, connector, payload)
+        except LtiServiceException as exc:
+            raise _classified(exc) from None
+        except requests.RequestException as exc:
+            raise TransientError(f"LMS unreachable: {type(exc).__name__}") from None
+        except LtiException as exc:
+            raise PermanentError(f"LMS refused the score: {exc}") from None
 
     # NRPS -------------------------------------------------------------------------------------
     async def fetch(self, platform: Platform, memberships_url: str) -> Sequence[RosterMember]:
@@ -98,6 +112,21 @@ class LmsServices:
         _, key = await self._registration(platform.id)
         connector = self.connector(platform, key)
         return await asyncio.to_thread(_members, connector, memberships_url)
+
+
+def _classified(exc: LtiServiceException) -> DeliveryError:
+    response = exc.args[0] if exc.args else None
+    status = getattr(response, "status_code", 0) or 0
+    if status == 429 or status >= 500 or status == 0:
+        retry_after = getattr(response, "headers", {}).get("Retry-After")
+        try:
+            hint = float(retry_after) if retry_after else None
+        except ValueError:
+            hint = None
+        return TransientError(f"LMS answered {status}", retry_after=hint)
+    if status == 401:
+        return TransientError("LMS refused the access token", retry_after=None)
+    return PermanentError(f"LMS answered {status}")
 
 
 def _send_score(connector: CachingConnector, payload: dict[str, Any]) -> dict[str, Any]:

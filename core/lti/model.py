@@ -18,6 +18,8 @@ LINK_KINDS: tuple[str, ...] = ("directory", "expert", "community", "cohort")
 LOGIN_TTL = timedelta(minutes=10)
 #: how long a launched page session lasts
 SESSION_TTL = timedelta(hours=8)
+#: a launch asks for a roster sync when the last one is older than this
+ROSTER_REFRESH = timedelta(hours=6)
 #: how long a retired tool key stays published so platforms' caches can catch up
 KEY_GRACE = timedelta(days=7)
 
@@ -141,6 +143,7 @@ class RosterSync:
     joined: int = 0
     left: int = 0
     unchanged: int = 0
+    #: (person, community role) carried into the course's linked communities
     members: list[tuple[UUID, str]] = field(default_factory=list)
 
 
@@ -195,3 +198,4 @@ class Placement:
     ags_scopes: tuple[str, ...] = ()
     memberships_url: str | None = None
     updated_at: datetime | None = None
+    roster_requested_at: datetime | None = None

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from core.clock import Clock
-from core.errors import Conflict, InvalidInput, NotFound, PersonNotFound
+from core.communities.model import Membership
+from core.errors import Conflict, InvalidInput, NotFound, PeerlearnError, PersonNotFound
 from core.ids import new_id
 from core.lti.claims import (
     AGS,
@@ -28,6 +29,7 @@ from core.lti.errors import LtiBadRequest, LtiRejected, SessionExpired, UnknownP
 from core.lti.model import (
     LINK_KINDS,
     LOGIN_TTL,
+    ROSTER_REFRESH,
     SESSION_TTL,
     CachedKey,
     CourseLink,
@@ -42,6 +44,7 @@ from core.lti.model import (
     ToolKey,
     clean_text,
     clean_url,
+    is_instructor_role,
 )
 from core.lti.ports import KeyFactory, RosterSource
 from core.outbox import OutboxMessage, OutboxTopic
@@ -441,9 +444,51 @@ class LtiService:
         async with self._uow() as uow:
             await uow.lti.add_session(session)
             if launch.resource_link_id:
-                await uow.lti.upsert_placement(self._placement(platform, launch, claims))
+                placement = self._placement(platform, launch, claims)
+                previous = await uow.lti.placement(
+                    platform.id, launch.context_id, launch.resource_link_id
+                )
+                requested = previous.roster_requested_at if previous else None
+                if (
+                    placement.memberships_url
+                    and launch.context_id
+                    and (requested is None or requested + ROSTER_REFRESH <= now)
+                ):
+                    requested = now
+                    await uow.outbox.add(
+                        self._roster_request(platform, launch.context_id, placement.memberships_url)
+                    )
+                await uow.lti.upsert_placement(replace(placement, roster_requested_at=requested))
             await uow.commit()
         return session, token
+
+    def _roster_request(
+        self, platform: Platform, context_id: str, memberships_url: str
+    ) -> OutboxMessage:
+        """An `lms.roster` outbox row: the worker syncs the roster off the launch's path."""
+        return OutboxMessage(
+            id=new_id(),
+            organisation_id=platform.organisation_id,
+            kind=OutboxTopic.LMS_ROSTER,
+            aggregate_type="lti_course",
+            aggregate_id=f"{platform.id}:{context_id}"[:128],
+            payload={
+                "platform_id": str(platform.id),
+                "context_id": context_id,
+                "memberships_url": memberships_url,
+            },
+            created_at=self._clock.now(),
+        )
+
+    async def deliver_roster(self, message: OutboxMessage) -> dict[str, Any]:
+        """Worker handler for `lms.roster` rows."""
+        payload = message.payload
+        result = await self.sync_course_roster(
+            UUID(str(payload["platform_id"])),
+            str(payload["context_id"]),
+            str(payload["memberships_url"]),
+        )
+        return {"joined": result.joined, "left": result.left, "unchanged": result.unchanged}
 
     def _placement(
         self, platform: Platform, launch: LaunchClaims, claims: Mapping[str, Any]
@@ -606,21 +651,112 @@ class LtiService:
 
     # rosters (NRPS) -------------------------------------------------------------------------
     async def sync_roster(self, session: LtiSession) -> RosterSync:
-        """Bring the course roster into peerlearn: new members join, departed ones leave."""
-        if self._roster_source is None:
-            raise LtiBadRequest("nrps", "roster sync is not configured")
+        """On demand (an instructor's button): bring the course roster into peerlearn."""
         placement = await self.placement_for(session)
         if placement is None or not placement.memberships_url or session.context_id is None:
             raise LtiBadRequest("nrps", "the platform shares no roster for this course")
-        platform = await self.platform(session.platform_id)
-        members = await self._roster_source.fetch(platform, placement.memberships_url)
+        return await self.sync_course_roster(
+            session.platform_id, session.context_id, placement.memberships_url
+        )
+
+    async def sync_course_roster(
+        self, platform_id: UUID, context_id: str, memberships_url: str
+    ) -> RosterSync:
+        """Store the course roster (all pages) and carry it into the linked communities: new
+        members join, departed ones leave, instructors facilitate."""
+        if self._roster_source is None:
+            raise LtiBadRequest("nrps", "roster sync is not configured")
+        platform = await self.platform(platform_id)
+        members = await self._roster_source.fetch(platform, memberships_url)
         active = [m for m in members if m.status == "Active"]
+        now = self._clock.now()
         async with self._uow() as uow:
+            before = {m.user_id for m in await uow.lti.roster(platform.id, context_id)}
             joined, left, unchanged = await uow.lti.replace_roster(
-                platform.id, session.context_id, active, self._clock.now()
+                platform.id, context_id, active, now
             )
             await uow.commit()
-        return RosterSync(joined=joined, left=left, unchanged=unchanged)
+        departed = before - {m.user_id for m in active}
+        result = RosterSync(joined=joined, left=left, unchanged=unchanged)
+        result.members = await self._sync_communities(platform, context_id, active, departed)
+        return result
+
+    async def _linked_communities(self, platform: Platform, context_id: str) -> list[UUID]:
+        async with self._uow() as uow:
+            ids = [
+                c.id
+                for c in await uow.communities.list(platform.organisation_id)
+                if context_id in c.lms_course_ids
+            ]
+            for link in await uow.lti.links_for_context(platform.id, context_id):
+                if link.kind == "community":
+                    try:
+                        community_id = UUID(link.target)
+                    except ValueError:
+                        continue
+                    if await uow.communities.get(platform.organisation_id, community_id):
+                        ids.append(community_id)
+        return list(dict.fromkeys(ids))
+
+    async def _sync_communities(
+        self,
+        platform: Platform,
+        context_id: str,
+        active: Sequence[RosterMember],
+        departed: set[str],
+    ) -> list[tuple[UUID, str]]:
+        communities = await self._linked_communities(platform, context_id)
+        if not communities:
+            return []
+        people: list[tuple[UUID, str]] = []
+        for member in active:
+            try:
+                person = await self._people.resolve_person(
+                    ExternalIdentity("lti", platform.issuer, member.user_id),
+                    IdentityHints(
+                        name=member.name,
+                        email=member.email,
+                        organisation_id=platform.organisation_id,
+                    ),
+                )
+            except PeerlearnError:
+                # e.g. the organisation does not let people sign themselves up
+                continue
+            role = "facilitator" if any(is_instructor_role(r) for r in member.roles) else "member"
+            people.append((person.id, role))
+        now = self._clock.now()
+        async with self._uow() as uow:
+            gone = []
+            for user_id in departed:
+                found = await uow.people.get_by_identity(
+                    ExternalIdentity("lti", platform.issuer, user_id), platform.organisation_id
+                )
+                if found is not None:
+                    gone.append(found.id)
+            for community_id in communities:
+                for person_id, role in people:
+                    m = await uow.communities.get_membership(community_id, person_id)
+                    if m is None:
+                        m = Membership(
+                            community_id,
+                            platform.organisation_id,
+                            person_id,
+                            "member",
+                            "active",
+                            now,
+                        )
+                    elif m.status != "active":
+                        m.status, m.joined_at = "active", now
+                    if m.role != "owner":
+                        m.role = "facilitator" if role == "facilitator" else "member"
+                    await uow.communities.save_membership(m)
+                for person_id in gone:
+                    m = await uow.communities.get_membership(community_id, person_id)
+                    if m is not None and m.status == "active" and m.role != "owner":
+                        m.status = "left"
+                        await uow.communities.save_membership(m)
+            await uow.commit()
+        return people
 
     async def roster(self, session: LtiSession) -> Sequence[RosterMember]:
         if session.context_id is None:

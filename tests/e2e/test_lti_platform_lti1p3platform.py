@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from adapters.lms.services import LmsServices
+from app.delivery import delivery_registry
+from app.worker import Worker
 from core.lti.model import Platform
 from tests.fakes.lti1p3_platform import CONTEXT, Lti1p3Platform
 from tests.fakes.lti_tool import Tool, browser, start_tool
@@ -147,6 +149,48 @@ async def test_an_instructor_syncs_the_course_roster_across_pages(
     html = await grace.page(notice_url)
     assert "0 joined, 1 left, 4 unchanged" in html
     assert "Edsger Dijkstra" not in html
+
+
+async def test_a_launch_syncs_the_roster_into_the_linked_community_through_the_worker(
+    grace: User, tool: Tool, platform: Lti1p3Platform, org: Any
+) -> None:
+    owner = await tool.services.people.add_person(org.id, "Olu Owner", "olu@acme.example")
+    community = await tool.services.communities.create_community(
+        org.id, owner.id, "Data practitioners", lms_course_ids=[CONTEXT]
+    )
+    await grace.launch()
+    async with tool.services.uow() as uow:
+        (request,) = await uow.outbox.list(status="pending")
+    assert request.kind == "lms.roster"
+    async with delivery_registry(tool.settings, tool.services) as registry:
+        stats = await Worker(tool.services.uow, registry, tool.services.clock).drain()
+    assert stats.claimed == 1
+    async with tool.services.uow() as uow:
+        (done,) = await uow.outbox.list()
+    assert done.status == "done" and done.result["joined"] == 5
+    members = await tool.services.communities.members(org.id, community.id)
+    people = {p.id: p.name for p in await tool.services.people.list_people(org.id)}
+    roles = {people[m.person_id]: m.role for m in members if m.status == "active"}
+    assert roles == {
+        "Olu Owner": "owner",
+        "Grace Hopper": "facilitator",
+        "Ada Lovelace": "member",
+        "Alan Turing": "member",
+        "Katherine Johnson": "member",
+        "Edsger Dijkstra": "member",
+    }
+    # a second launch soon after asks for no new sync
+    await grace.launch()
+    async with tool.services.uow() as uow:
+        assert await uow.outbox.list(status="pending") == []
+    # a learner who left the course leaves the community on the next sync
+    platform.members = [m for m in platform.members if m.user_id != "u-alan"]
+    html = await grace.page()
+    async with await grace.submit("/roster", html, {}) as resp:
+        assert resp.status == 303
+    members = await tool.services.communities.members(org.id, community.id)
+    left = {people[m.person_id] for m in members if m.status == "left"}
+    assert left == {"Alan Turing"}
 
 
 async def test_a_roster_sync_without_the_form_token_is_refused(grace: User) -> None:

@@ -20,6 +20,7 @@ from core.services import Services
 @dataclass
 class Tool:
     url: str
+    settings: Settings
     services: Services
     clock: FixedClock
     server: Any
@@ -40,7 +41,7 @@ async def start_tool(database_url: str, aiohttp_server: Any) -> Tool:
     clock = FixedClock(datetime.now(UTC))
     services = build_services(settings, clock=clock)
     server = await aiohttp_server(create_app(settings, services), port=port)
-    return Tool(url, services, clock, server)
+    return Tool(url, settings, services, clock, server)
 
 
 def browser() -> aiohttp.ClientSession:

@@ -96,6 +96,7 @@ def _placement(row: LtiPlacementRow) -> Placement:
         ags_scopes=tuple(row.ags_scopes or ()),
         memberships_url=row.memberships_url,
         updated_at=row.updated_at,
+        roster_requested_at=row.roster_requested_at,
     )
 
 
@@ -292,6 +293,7 @@ class DbLti:
                 "ags_scopes": list(placement.ags_scopes),
                 "memberships_url": placement.memberships_url,
                 "updated_at": placement.updated_at,
+                "roster_requested_at": placement.roster_requested_at,
             },
             platform_id=placement.platform_id,
             resource_link_id=placement.resource_link_id,

@@ -136,6 +136,7 @@ class LtiPlacementRow(Model):
     lineitem_url = fields.CharField(max_length=1000, null=True)
     ags_scopes: Any = fields.JSONField(default=list)
     memberships_url = fields.CharField(max_length=1000, null=True)
+    roster_requested_at = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField()
 
     class Meta:

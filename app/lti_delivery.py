@@ -1,0 +1,28 @@
+"""Outbox handlers of the LMS: `lms.score` rows to the platform's grade book (AGS) and
+`lms.roster` rows to a roster sync (NRPS) into the course's communities."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+
+from adapters.lms.services import LmsServices
+from app.settings import Settings
+from core.delivery import HandlerRegistry, PermanentError, Result
+from core.errors import PeerlearnError
+from core.outbox import OutboxMessage, OutboxTopic
+from core.services import Services
+
+
+async def register_lms(
+    settings: Settings, services: Services, registry: HandlerRegistry, stack: AsyncExitStack
+) -> None:
+    lms = LmsServices(services.uow)
+
+    async def roster(message: OutboxMessage) -> Result:
+        try:
+            return await services.lti.deliver_roster(message)
+        except PeerlearnError as exc:
+            raise PermanentError(exc.message) from None
+
+    registry.register(OutboxTopic.LMS_SCORE, lms.deliver)
+    registry.register(OutboxTopic.LMS_ROSTER, roster)
