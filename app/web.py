@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+import api.officehours
 import api.people
 from adapters.db import lifecycle
 from api import openapi
@@ -26,7 +27,7 @@ settings_key = web.AppKey("settings", Settings)
 metrics_key = web.AppKey("metrics", Metrics)
 
 #: every JSON API module exposes `routes` (a RouteTableDef) and `OPENAPI` (path items)
-API_MODULES: list[ModuleType] = [api.people]
+API_MODULES: list[ModuleType] = [api.people, api.officehours]
 
 
 def app_version() -> str:

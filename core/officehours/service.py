@@ -340,10 +340,12 @@ class OfficeHoursService:
                 )
                 await uow.commit()
                 return BookingResult(booking)
-        except DuplicateIdempotencyKey:
-            # a concurrent request with the same key won the race: answer with its booking
+        except (DuplicateIdempotencyKey, AlreadyBooked):
+            # a concurrent request with the same key may have won the race: answer with its booking
+            if not key:
+                raise
             async with self._uow() as uow:
-                replay = await self._replay(uow, org_id, key or "", type_id, person_id, start)
+                replay = await self._replay(uow, org_id, key, type_id, person_id, start)
             if replay is None:
                 raise
             return replay
