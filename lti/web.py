@@ -10,8 +10,11 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from aiohttp import web
@@ -21,9 +24,10 @@ from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.lineitem import LineItem
 
 from core.errors import PeerlearnError
+from core.ids import parse_id
 from core.lti.claims import DL, LTI
 from core.lti.errors import LtiBadRequest, LtiRejected
-from core.lti.model import LtiSession, Platform
+from core.lti.model import CourseLink, LtiSession, Platform
 from core.lti.service import check_openid_configuration, sha256
 from core.services import Services
 from lti.glue import (
@@ -47,6 +51,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: timeout for the tool's own calls to platforms (JWKS, OpenID configuration, registration)
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 MAX_FORM = 64 * 1024
+#: experts listed on a course page, and free times offered per expert
+MAX_EXPERTS = 12
+SLOTS_SHOWN = 6
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 SCOPES = (
@@ -270,27 +277,153 @@ async def _page_context(request: web.Request, session: LtiSession) -> dict[str, 
     }
 
 
+def _local(when: datetime, zone: str) -> str:
+    """A time in the viewer's zone, e.g. 'Tue 24 Mar, 14:30 CET'."""
+    try:
+        local = when.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        local = when.astimezone(UTC)
+    return local.strftime("%a %d %b, %H:%M %Z")
+
+
+async def _experts(
+    services: Services, session: LtiSession, link: CourseLink | None, zone: str
+) -> list[dict[str, Any]]:
+    """The course's experts: office hours matching the link, each with its next free slots."""
+    org = session.organisation_id
+    kinds = [t for t in await services.office_hours.list_types(org) if not t.paused]
+    if link is not None and link.kind == "expert":
+        kinds = [t for t in kinds if str(t.host_id) == link.target]
+    elif link is not None and link.topics:
+        wanted = {t.lower() for t in link.topics}
+        kinds = [
+            t
+            for t in kinds
+            if wanted & {x.lower() for x in t.topics}
+            or any(w in (t.title + " " + t.description).lower() for w in wanted)
+        ]
+    now = services.clock.now()
+    hosts = {
+        p.id: p for p in await _people(services, org, [t.host_id for t in kinds[:MAX_EXPERTS]])
+    }
+    out: list[dict[str, Any]] = []
+    for kind in kinds[:MAX_EXPERTS]:
+        free = await services.office_hours.slots(
+            org, kind.id, now, now + timedelta(days=21), include_full=False
+        )
+        host = hosts.get(kind.host_id)
+        out.append(
+            {
+                "type": kind,
+                "host": host.name if host else "",
+                "slots": [
+                    {"iso": s.start_utc.isoformat(), "label": _local(s.start_utc, zone)}
+                    for s in free[:SLOTS_SHOWN]
+                ],
+            }
+        )
+    return out
+
+
+async def _people(services: Services, org: UUID, ids: list[UUID]) -> list[Any]:
+    async with services.uow() as uow:
+        return list(await uow.people.get_many(org, ids))
+
+
 async def home(request: web.Request) -> web.Response:
     session = await _session(request)
     services = _services(request)
     context = await _page_context(request, session)
+    zone = context["person"].time_zone
     if session.is_deep_linking:
-        people = await services.people.list_people(session.organisation_id, limit=200)
-        return render("deep_link.html", people=people, **context)
+        kinds = await services.office_hours.list_types(session.organisation_id)
+        hosts = {
+            p.id: p.name
+            for p in await _people(services, session.organisation_id, [k.host_id for k in kinds])
+        }
+        experts = sorted(
+            {(str(k.host_id), hosts.get(k.host_id, "")) for k in kinds}, key=lambda e: e[1]
+        )
+        communities = [
+            v.community
+            for v in await services.communities.list_communities(session.organisation_id)
+        ]
+        return render("deep_link.html", experts=experts, communities=communities, **context)
     placement = await services.lti.placement_for(session)
     link = (
         await services.lti.link(session.organisation_id, placement.link_id)
         if placement and placement.link_id
         else None
     )
+    bookings = await services.office_hours.bookings_for_person(
+        session.organisation_id, session.person_id
+    )
+    titles = {
+        t.id: t.title
+        for t in await services.office_hours.list_types(
+            session.organisation_id, include_inactive=True
+        )
+    }
     return render(
         "home.html",
         link=link,
+        experts=await _experts(services, session, link, zone),
+        bookings=[
+            {"booking": b, "title": titles.get(b.type_id, ""), "when": _local(b.start_utc, zone)}
+            for b in bookings
+            if b.status in ("pending", "confirmed", "waitlisted")
+        ],
         roster=await services.lti.roster(session),
         summary=await services.lti.course_summary(session),
         notice=request.query.get("notice", "")[:200],
         **context,
     )
+
+
+def _back(request: web.Request, notice: str) -> web.Response:
+    location = f"/lti/app/{request.match_info['token']}?{urlencode({'notice': notice})}"
+    return web.Response(status=303, headers={"Location": location})
+
+
+async def book(request: web.Request) -> web.Response:
+    session = await _session(request)
+    form = await _checked_form(request, session)
+    try:
+        start = datetime.fromisoformat(form.get("start", ""))
+    except ValueError:
+        raise LtiBadRequest("start", "pick one of the offered times") from None
+    if start.tzinfo is None:
+        raise LtiBadRequest("start", "pick one of the offered times")
+    type_id = parse_id(form.get("type_id", ""), "office hours")
+    result = await _services(request).office_hours.book(
+        session.organisation_id,
+        type_id,
+        session.person_id,
+        start,
+        note=form.get("note", "")[:1000],
+        idempotency_key=f"lti-{session.id.hex[:16]}-{type_id.hex[:8]}-{int(start.timestamp())}",
+    )
+    status = result.booking.status
+    notice = {
+        "confirmed": "Booked: you will find the invitation in your calendar.",
+        "pending": "Requested: the expert confirms the session.",
+        "waitlisted": "That time is full: you are on its waitlist.",
+    }.get(status, "Booking recorded.")
+    return _back(request, notice)
+
+
+async def cancel(request: web.Request) -> web.Response:
+    session = await _session(request)
+    form = await _checked_form(request, session)
+    services = _services(request)
+    booking_id = parse_id(form.get("booking_id", ""), "booking")
+    booking = await services.office_hours.get_booking(session.organisation_id, booking_id)
+    if booking.person_id != session.person_id:
+        raise LtiRejected("booking", "you can only cancel your own bookings")
+    await services.office_hours.cancel(
+        session.organisation_id, booking_id, "cancelled from the course", by=session.person_id
+    )
+    return _back(request, "Cancelled.")
 
 
 async def _checked_form(request: web.Request, session: LtiSession) -> dict[str, str]:
@@ -309,12 +442,7 @@ async def roster_sync(request: web.Request) -> web.Response:
     notice = (
         f"Roster synced: {result.joined} joined, {result.left} left, {result.unchanged} unchanged."
     )
-    return web.Response(
-        status=303,
-        headers={
-            "Location": f"/lti/app/{request.match_info['token']}?{urlencode({'notice': notice})}"
-        },
-    )
+    return _back(request, notice)
 
 
 async def deep_link(request: web.Request) -> web.Response:
@@ -451,6 +579,8 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     app.router.add_get("/lti/app/{token}", home)
     app.router.add_post("/lti/app/{token}/roster", roster_sync)
     app.router.add_post("/lti/app/{token}/deep-link", deep_link)
+    app.router.add_post("/lti/app/{token}/book", book)
+    app.router.add_post("/lti/app/{token}/cancel", cancel)
 
 
 __all__ = ["LTI", "setup"]

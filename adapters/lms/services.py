@@ -91,7 +91,9 @@ class LmsServices:
     async def deliver(self, message: OutboxMessage) -> dict[str, Any]:
         """Send one `lms.score` outbox row to the platform's grade book; failures are
         classified for the worker (4xx: permanent, 429/5xx/network: retried)."""
-        payload = message.payload
+        return await self.send_score(message.payload)
+
+    async def send_score(self, payload: dict[str, Any]) -> dict[str, Any]:
         try:
             platform, key = await self._registration(UUID(payload["platform_id"]))
         except NotFound as exc:

@@ -85,6 +85,10 @@ class LtiRepository(Protocol):
 
     async def count_launches(self, platform_id: UUID, context_id: str | None) -> int: ...
 
+    async def placements_launched_by(self, person_id: UUID) -> Sequence[Placement]:
+        """The course links someone has launched, on any platform."""
+        ...
+
     async def upsert_placement(self, placement: Placement) -> None: ...
 
     async def placement(

@@ -649,6 +649,72 @@ class LtiService:
             await uow.commit()
         return message
 
+    async def completion_scores(self, message: OutboxMessage) -> list[dict[str, Any]]:
+        """The AGS scores one `lms.score` row stands for. A row written by another feature
+        (attended office hours, a completed cohort) names a person and an activity: it counts
+        on every graded course link that person launched whose placement matches it."""
+        payload = message.payload
+        if payload.get("platform_id"):
+            return [dict(payload)]
+        try:
+            person_id = UUID(str(payload["person_id"]))
+        except (KeyError, ValueError):
+            return []
+        activity_type = str(payload.get("activity_type") or "")
+        activity_id = str(payload.get("activity_id") or "")
+        org_id = message.organisation_id
+        scores: list[dict[str, Any]] = []
+        async with self._uow() as uow:
+            person = await uow.people.get(org_id, person_id)
+            if person is None:
+                return []
+            host_id: str | None = None
+            if activity_type == "office_hours" and activity_id:
+                try:
+                    kind = await uow.office_hours_types.get(org_id, UUID(activity_id))
+                except ValueError:
+                    kind = None
+                host_id = str(kind.host_id) if kind else None
+            for placement in await uow.lti.placements_launched_by(person_id):
+                if SCORE_SCOPE not in placement.ags_scopes or placement.link_id is None:
+                    continue
+                link = await uow.lti.get_link(org_id, placement.link_id)
+                if link is None or not completes(link, activity_type, activity_id, host_id):
+                    continue
+                platform = await uow.lti.get_platform(placement.platform_id)
+                if platform is None or not platform.active or platform.organisation_id != org_id:
+                    continue
+                subject = next(
+                    (
+                        i.subject
+                        for i in person.identities
+                        if i.kind == "lti" and i.issuer == platform.issuer
+                    ),
+                    None,
+                )
+                if subject is None:
+                    continue
+                scores.append(
+                    {
+                        "platform_id": str(platform.id),
+                        "user_id": subject,
+                        "resource_link_id": placement.resource_link_id,
+                        "lineitem_url": placement.lineitem_url,
+                        "lineitems_url": placement.lineitems_url,
+                        "can_create_lineitem": LINEITEM_SCOPE in placement.ags_scopes,
+                        "label": link.title,
+                        "score_given": float(payload.get("score_given", 1.0)),
+                        "score_maximum": float(payload.get("score_maximum", 1.0)),
+                        "comment": str(payload.get("activity_title") or "")[:500],
+                        "activity_progress": str(payload.get("activity_progress") or "Completed"),
+                        "grading_progress": str(payload.get("grading_progress") or "FullyGraded"),
+                        "timestamp": str(
+                            payload.get("timestamp") or message.created_at.isoformat()
+                        ),
+                    }
+                )
+        return scores
+
     # rosters (NRPS) -------------------------------------------------------------------------
     async def sync_roster(self, session: LtiSession) -> RosterSync:
         """On demand (an instructor's button): bring the course roster into peerlearn."""
@@ -781,6 +847,17 @@ class LtiService:
                     await uow.lti.links_for_context(session.platform_id, session.context_id)
                 ),
             }
+
+
+def completes(link: CourseLink, activity_type: str, activity_id: str, host_id: str | None) -> bool:
+    """Whether finishing an activity completes a graded course link."""
+    if not link.graded:
+        return False
+    if link.kind == "directory":
+        return activity_type in ("office_hours", "session")
+    if link.kind == "expert":
+        return activity_type == "office_hours" and host_id is not None and link.target == host_id
+    return activity_type in ("community", "cohort", "challenge") and link.target == activity_id
 
 
 def _url_or_none(value: object) -> str | None:

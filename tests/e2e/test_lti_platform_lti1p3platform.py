@@ -261,3 +261,104 @@ async def test_the_tool_publishes_its_keys_for_the_platform(tool: Tool) -> None:
     # after the grace period the retired key is no longer published
     tool.clock.advance(timedelta(days=8))
     assert [k["kid"] for k in await tool.services.lti.published_keys()] == [new.kid]
+
+
+async def test_a_learner_books_office_hours_placed_by_the_instructor_and_attendance_is_graded(
+    ada: User, grace: User, tool: Tool, platform: Lti1p3Platform, org: Any
+) -> None:
+    expert = await tool.services.people.add_person(
+        org.id, "Priya Raman", "priya@acme.example", time_zone="Asia/Kolkata"
+    )
+    await tool.services.office_hours.create_type(
+        org.id,
+        expert.id,
+        {
+            "title": "SQL clinic",
+            "description": "Bring the query that hurts.",
+            "topics": ["sql"],
+            "rules": [{"weekday": d, "start": "00:00", "end": "23:30"} for d in range(7)],
+            "slot_minutes": 30,
+            "interval_minutes": 30,
+            "min_notice_minutes": 60,
+            "horizon_days": 14,
+        },
+    )
+    # the instructor places Priya's office hours in the course, graded
+    html = await grace.launch(deep_linking=True)
+    assert "Priya Raman" in html
+    async with await grace.submit(
+        "/deep-link",
+        html,
+        {
+            "kind": "expert",
+            "target": str(expert.id),
+            "title": "Office hours with Priya",
+            "graded": "1",
+        },
+    ) as resp:
+        answer = await resp.text()
+    jwt_value = re.search(r'name="JWT" value="([^"]+)"', answer)
+    assert jwt_value
+    async with grace.browser.post(
+        platform.url + "/deep-link-return", data={"JWT": jwt_value.group(1)}
+    ) as resp:
+        assert resp.status == 200
+    (item,) = platform.deep_link_items
+    platform.custom = dict(item["custom"])
+    # a learner opens the placed link, sees Priya's next free times (in the learner's zone) and books
+    html = await ada.launch()
+    assert "Office hours with Priya" in html and "SQL clinic" in html
+    first = re.search(r'name="start" value="([^"]+)"', html)
+    type_id = re.search(r'name="type_id" value="([^"]+)"', html)
+    assert first and type_id
+    async with await ada.submit(
+        "/book", html, {"type_id": type_id.group(1), "start": first.group(1)}
+    ) as resp:
+        assert resp.status == 303
+        html = await ada.page(tool.url + resp.headers["Location"])
+    assert "Booked" in html and "confirmed" in html
+    (booking,) = await tool.services.office_hours.bookings_for_person(
+        org.id, (await _person(tool, org, "Ada")).id
+    )
+    # the session happens; attendance becomes a score on the course's grade book
+    tool.clock.set(booking.start_utc + timedelta(minutes=5))
+    await tool.services.office_hours.mark_attendance(org.id, booking.id, True)
+    async with delivery_registry(tool.settings, tool.services) as registry:
+        await Worker(tool.services.uow, registry, tool.services.clock).drain()
+    assert [(s["userId"], s["scoreGiven"]) for _, s in platform.book.scores] == [("u-ada", 1.0)]
+    (line_item,) = platform.book.lineitems.values()
+    assert line_item["label"] == "Office hours with Priya"
+
+
+async def test_a_learner_cancels_a_booking_from_the_course_page(
+    ada: User, tool: Tool, org: Any
+) -> None:
+    expert = await tool.services.people.add_person(org.id, "Jonas Becker", "jonas@acme.example")
+    await tool.services.office_hours.create_type(
+        org.id,
+        expert.id,
+        {
+            "title": "Statistics desk",
+            "rules": [{"weekday": d, "start": "00:00", "end": "23:30"} for d in range(7)],
+            "min_notice_minutes": 60,
+        },
+    )
+    html = await ada.launch()
+    start = re.search(r'name="start" value="([^"]+)"', html)
+    type_id = re.search(r'name="type_id" value="([^"]+)"', html)
+    assert start and type_id
+    async with await ada.submit(
+        "/book", html, {"type_id": type_id.group(1), "start": start.group(1)}
+    ) as resp:
+        html = await ada.page(tool.url + resp.headers["Location"])
+    booking_id = re.search(r'name="booking_id" value="([^"]+)"', html)
+    assert booking_id
+    async with await ada.submit("/cancel", html, {"booking_id": booking_id.group(1)}) as resp:
+        assert resp.status == 303
+        html = await ada.page(tool.url + resp.headers["Location"])
+    assert "Cancelled." in html and "You have no upcoming sessions." in html
+
+
+async def _person(tool: Tool, org: Any, name: str) -> Any:
+    (person,) = await tool.services.people.list_people(org.id, query=name)
+    return person

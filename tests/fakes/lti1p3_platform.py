@@ -191,6 +191,8 @@ class Lti1p3Platform:
         self.deep_link_items: list[dict[str, Any]] = []
         self.token_requests = 0
         self.ags_lineitem: str | None = None
+        #: custom parameters of the course link (what deep linking placed there)
+        self.custom: dict[str, str] = {}
 
     def conf(self) -> PlatformConf:
         reg = (
@@ -262,6 +264,8 @@ class Lti1p3Platform:
                 allow_creating_lineitems=True,
             )
             message.set_nrps(f"{self.url}/nrps/{CONTEXT}/memberships?limit=2")
+            if self.custom:
+                message.set_custom_parameters_claim(dict(self.custom))
             if params.get("lti_message_hint") == "deeplink":
                 message.set_dl(
                     deep_link_return_url=f"{self.url}/deep-link-return",

@@ -251,6 +251,22 @@ class DbLti:
         row = await LtiSessionRow.get_or_none(token_hash=token_hash)
         return _session(row) if row else None
 
+    async def placements_launched_by(self, person_id: UUID) -> Sequence[Placement]:
+        pairs = {
+            (r.platform_id, r.resource_link_id)
+            for r in await LtiSessionRow.filter(
+                person_id=person_id, resource_link_id__isnull=False
+            ).only("platform_id", "resource_link_id")
+        }
+        out: list[Placement] = []
+        for platform_id, link_id in sorted(pairs, key=str):
+            row = await LtiPlacementRow.get_or_none(
+                platform_id=platform_id, resource_link_id=link_id
+            )
+            if row is not None:
+                out.append(_placement(row))
+        return out
+
     async def count_launches(self, platform_id: UUID, context_id: str | None) -> int:
         return await LtiSessionRow.filter(platform_id=platform_id, context_id=context_id).count()
 
