@@ -8,6 +8,7 @@ import click
 def groups() -> list[click.Command]:
     from app.cli_lti import lti_group
     from app.cli_manifest import manifest_group
+    from app.cli_officehours import officehours_group
     from app.cli_outbox import worker
 
-    return [worker, lti_group, manifest_group]
+    return [worker, lti_group, manifest_group, officehours_group]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from app.demo_officehours import seed_office_hours
 from core.errors import Conflict
 from core.people.model import ExternalIdentity, Organisation
 from core.services import Services
@@ -49,6 +50,7 @@ PEOPLE: list[tuple[str, str, str, str]] = [
 DemoStep = Callable[[Services, Organisation], Awaitable[str]]
 #: features append their own seeding steps; each must be idempotent
 DEMO_STEPS: list[DemoStep] = []
+DEMO_STEPS.append(seed_office_hours)
 
 
 async def seed_people(services: Services, org: Organisation) -> str:
