@@ -77,6 +77,7 @@ async def register_graph(
         credential=credential,
     )
     stack.push_async_callback(client.close)
+    await client.warm_up()
 
     async def event_id_of(aggregate_type: str, aggregate_id: str) -> str | None:
         async with services.uow() as uow:

@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.clock import Clock
 from core.delivery import (
@@ -108,23 +109,18 @@ class Worker:
             return stats
         gate = asyncio.Semaphore(self.config.concurrency)
 
-        async def unit(route: Route, messages: list[OutboxMessage]) -> None:
+        async def unit(route: Route, messages: list[OutboxMessage]) -> list[Outcome]:
             async with gate:
-                outcomes = await self._deliver(route, messages)
-            await self._record(messages, outcomes, stats)
+                return await self._deliver(route, messages)
 
-        await asyncio.gather(*(unit(r, ms) for r, ms in self._units(claimed)))
+        units = self._units(claimed)
+        outcomes = await asyncio.gather(*(unit(r, ms) for r, ms in units))
+        await self._record([(ms, out) for (_, ms), out in zip(units, outcomes, strict=True)], stats)
         return stats
 
     async def drain(self, max_rounds: int | None = None) -> DrainStats:
-        """Run rounds until nothing is due now (or `max_rounds`)."""
-        total = DrainStats()
-        while max_rounds is None or total.rounds < max_rounds:
-            stats = await self.run_once()
-            total.add(stats)
-            if stats.claimed == 0:
-                break
-        return total
+        """Deliver until nothing is due now (or after `max_rounds` claims)."""
+        return await self._pump(None, max_rounds)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set; database outages are waited out, never fatal."""
@@ -136,7 +132,7 @@ class Worker:
         failures = 0
         while not stop.is_set():
             try:
-                stats = await self.run_once()
+                await self._pump(stop)
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -146,9 +142,73 @@ class Worker:
                 log.warning("outbox worker round failed; retrying in %.1fs", pause, exc_info=True)
                 await _wait(stop, pause)
                 continue
-            if stats.claimed == 0:
-                await _wait(stop, self.config.idle_seconds)
+            await _wait(stop, self.config.idle_seconds)
         log.info("outbox worker stopped")
+
+    async def _pump(self, stop: asyncio.Event | None, max_claims: int | None = None) -> DrainStats:
+        """A pipeline: keep `concurrency` deliveries in flight and claim more as they finish,
+        until nothing is due and nothing is in flight (or `stop`)."""
+        total = DrainStats()
+        kinds = self._registry.kinds()
+        if not kinds:
+            return total
+        waiting: deque[tuple[Route, list[OutboxMessage]]] = deque()
+        running: dict[asyncio.Task[list[Outcome]], list[OutboxMessage]] = {}
+        may_have_more = True
+        try:
+            while stop is None or not stop.is_set():
+                room = len(waiting) < self.config.concurrency
+                if may_have_more and room and (max_claims is None or total.rounds < max_claims):
+                    claimed = await self._claim(kinds)
+                    total.rounds += 1
+                    total.claimed += len(claimed)
+                    waiting.extend(self._units(claimed))
+                    may_have_more = bool(claimed)
+                while waiting and len(running) < self.config.concurrency:
+                    route, messages = waiting.popleft()
+                    running[asyncio.create_task(self._deliver(route, messages))] = messages
+                if not running:
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                # everything that finished meanwhile is recorded in one transaction
+                finished = [(running.pop(task), task.result()) for task in done]
+                await self._record(finished, total)
+                # a finished row may unblock the next row of its aggregate
+                may_have_more = True
+        finally:
+            if running:
+                results = await asyncio.gather(*running, return_exceptions=True)
+                finished = [
+                    (messages, outcome)
+                    for messages, outcome in zip(running.values(), results, strict=True)
+                    if isinstance(outcome, list)
+                ]
+                await self._record(finished, total)
+            if waiting:
+                await self._release([m for _, messages in waiting for m in messages])
+        return total
+
+    async def _claim(self, kinds: list[str]) -> list[OutboxMessage]:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            claimed = list(
+                await uow.outbox.claim_due(
+                    now, now + self.config.lease, self.config.batch_size, kinds
+                )
+            )
+            await uow.commit()
+        return claimed
+
+    async def _release(self, messages: list[OutboxMessage]) -> None:
+        """Hand back rows claimed but never started (stopping): due again at once."""
+        now = self._clock.now()
+        for message in messages:
+            message.status, message.next_attempt_at = "pending", now
+            message.attempts = max(0, message.attempts - 1)
+        async with self._uow() as uow:
+            for message in messages:
+                await uow.outbox.finish(message)
+            await uow.commit()
 
     def _units(self, claimed: Sequence[OutboxMessage]) -> list[tuple[Route, list[OutboxMessage]]]:
         by_kind: dict[str, list[OutboxMessage]] = {}
@@ -184,29 +244,19 @@ class Worker:
             return [TransientError(f"unexpected {type(exc).__name__}: {exc}")] * len(messages)
 
     async def _record(
-        self, messages: list[OutboxMessage], outcomes: list[Outcome], stats: DrainStats
+        self, finished: list[tuple[list[OutboxMessage], list[Outcome]]], stats: DrainStats
     ) -> None:
+        if not finished:
+            return
         now = self._clock.now()
         policy = self.config.policy
-        for message, outcome in zip(messages, outcomes, strict=True):
-            message.lease_until = None
-            if isinstance(outcome, dict):
-                message.status, message.result, message.last_error = "done", outcome, None
-                message.delivered_at = now
-            elif isinstance(outcome, SkippedError):
-                message.status, message.result = "done", {"skipped": outcome.reason}
-                message.last_error, message.delivered_at = None, now
-            elif isinstance(outcome, TransientError) and not policy.exhausted(message.attempts):
-                message.status, message.last_error = "pending", outcome.reason
-                delay = policy.delay(message.attempts, outcome.retry_after, self._rng)
-                message.next_attempt_at = now + delay
-            else:
-                reason = outcome.reason if isinstance(outcome, DeliveryError) else str(outcome)
-                if isinstance(outcome, TransientError):
-                    reason = f"gave up after {message.attempts} attempts: {reason}"
-                message.status, message.last_error = "dead", reason
+        messages: list[OutboxMessage] = []
+        for batch, outcomes in finished:
+            for message, outcome in zip(batch, outcomes, strict=True):
+                self._apply(message, outcome, now, policy)
+                messages.append(message)
         async with self._uow() as uow:
-            kept = [await uow.outbox.finish(message) for message in messages]
+            kept = await uow.outbox.finish_many(messages)
             await uow.commit()
         for message, ok in zip(messages, kept, strict=True):
             if not ok:
@@ -221,6 +271,27 @@ class Worker:
                 log.warning("outbox row %s is dead: %s", message.id, message.last_error)
             else:
                 stats.retried += 1
+
+    def _apply(
+        self, message: OutboxMessage, outcome: Outcome, now: datetime, policy: RetryPolicy
+    ) -> None:
+        """The row's next state after one delivery attempt."""
+        message.lease_until = None
+        if isinstance(outcome, dict):
+            message.status, message.result, message.last_error = "done", outcome, None
+            message.delivered_at = now
+        elif isinstance(outcome, SkippedError):
+            message.status, message.result = "done", {"skipped": outcome.reason}
+            message.last_error, message.delivered_at = None, now
+        elif isinstance(outcome, TransientError) and not policy.exhausted(message.attempts):
+            message.status, message.last_error = "pending", outcome.reason
+            delay = policy.delay(message.attempts, outcome.retry_after, self._rng)
+            message.next_attempt_at = now + delay
+        else:
+            reason = outcome.reason if isinstance(outcome, DeliveryError) else str(outcome)
+            if isinstance(outcome, TransientError):
+                reason = f"gave up after {message.attempts} attempts: {reason}"
+            message.status, message.last_error = "dead", reason
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

@@ -4,6 +4,7 @@ Viva Learning) sent through the same request adapter so they share auth and midd
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -73,6 +74,18 @@ class GraphClient:
         if not raw:
             return None
         return json.loads(raw)
+
+    async def warm_up(self) -> None:
+        """Import the SDK's model graph in a thread: its first deserialisation imports ~1,100
+        modules (seconds), which would otherwise freeze the event loop mid-delivery."""
+
+        def load() -> None:
+            from msgraph.generated.models.event import Event
+
+            Event.create_from_discriminator_value  # noqa: B018 - touch the class
+            Event().get_field_deserializers()
+
+        await asyncio.to_thread(load)
 
     async def close(self) -> None:
         await self._http.aclose()

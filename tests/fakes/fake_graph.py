@@ -111,6 +111,9 @@ class Faults:
     script: list[tuple[Any, Any]] = field(default_factory=list)
     #: answer successful creates with missing fields / unknown enum values
     bad_data: bool = False
+    #: share of request bodies validated against the schema (1.0 in tests; benchmarks sample,
+    #: since validating a full event costs milliseconds of the fake's CPU)
+    validate_share: float = 1.0
     #: answer successful creates without the event id
     drop_ids: bool = False
     #: learner ids without a Viva Learning licence
@@ -141,6 +144,7 @@ class FakeGraph:
     async def __aenter__(self) -> FakeGraph:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/v1.0/{tail:.*}", self._http)
+        app.router.add_get("/_fake/state", self._state)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -163,6 +167,22 @@ class FakeGraph:
             for i, e in self.events.items()
             if not e.get("isCancelled") and (organizer is None or self.event_owner[i] == organizer)
         ]
+
+    def state(self) -> dict[str, Any]:
+        """What a test or benchmark in another process needs to check the outcome."""
+        return {
+            "http_requests": self.http_requests,
+            "operations": dict(self.operations),
+            "events_per_subject": dict(
+                Counter(str(e.get("subject")) for e in self.events.values())
+            ),
+            "event_ids": sorted(self.events),
+            "cancel_calls": dict(self.cancel_calls),
+            "rejected": list(self.rejected),
+        }
+
+    async def _state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.state())
 
     # HTTP ----------------------------------------------------------------------------------
     async def _http(self, request: web.Request) -> web.StreamResponse:
@@ -291,6 +311,9 @@ class FakeGraph:
         ]
 
     def _valid(self, kind: str, body: Any) -> dict[str, Any]:
+        if self.faults.validate_share < 1.0 and self.rng.random() >= self.faults.validate_share:
+            schema = ACTIONS.get(kind) or DEFS[kind]
+            return normalize(body, schema) if isinstance(body, dict) else body  # type: ignore[no-any-return]
         body, error = validate(kind, body)
         if error:
             self.rejected.append(f"{kind}: {error}")
@@ -451,3 +474,34 @@ class StaticToken:
 
     async def __aexit__(self, *exc: object) -> None:
         return None
+
+
+async def _serve(args: Any) -> None:
+    faults = Faults(
+        latency=args.latency,
+        throttle_rate=args.throttle,
+        unavailable_rate=args.unavailable,
+        retry_after=args.retry_after,
+        validate_share=args.validate_share,
+    )
+    async with FakeGraph(faults, seed=args.seed) as graph:
+        print(graph.base_url, flush=True)
+        await asyncio.Event().wait()
+
+
+def main() -> None:
+    """Serve a fake Graph in its own process (benchmarks); prints its base URL first."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--throttle", type=float, default=0.0)
+    parser.add_argument("--unavailable", type=float, default=0.0)
+    parser.add_argument("--retry-after", default="1")
+    parser.add_argument("--validate-share", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=7)
+    asyncio.run(_serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
