@@ -8,8 +8,14 @@ from adapters.db.uow import DbUnitOfWork
 from adapters.ics import IcalendarInvitations
 from adapters.lms.keys import generate_tool_key
 from adapters.lms.services import LmsServices
+from adapters.reports.communities import CommunityReportRenderer
+from adapters.search.expert_index import SparseExpertIndex
+from app.communities_links import SkillVocabularyTags
+from app.expertise_links import ExpertiseEvidence, LibraryResources
 from app.settings import Settings
 from core.clock import Clock
+from core.communities.service import CommunitiesService
+from core.expertise.service import ExpertiseService
 from core.lti.service import LtiService
 from core.officehours.service import OfficeHoursService
 from core.outbox_admin import OutboxAdmin
@@ -28,12 +34,12 @@ def build_services(
     """Wire the core's services to their adapters. The database must be connected first."""
     clock = clock or SystemClock()
     factory: UnitOfWorkFactory = uow if uow is not None else DbUnitOfWork
-    return Services(
+    expertise = ExpertiseService(factory, clock, SparseExpertIndex(clock))
+    services = Services(
         clock=clock,
         uow=factory,
         people=PeopleService(factory, clock),
         office_hours=OfficeHoursService(factory, clock, NoBusyTimes(), IcalendarInvitations()),
-        teams=TeamsService(factory, clock),
         lti=LtiService(
             factory,
             clock,
@@ -42,5 +48,18 @@ def build_services(
             settings.public_url,
             roster_source=LmsServices(factory),
         ),
+        teams=TeamsService(factory, clock),
+        communities=CommunitiesService(
+            factory,
+            clock,
+            SkillVocabularyTags(expertise),
+            evidence=ExpertiseEvidence(expertise),
+            renderer=CommunityReportRenderer(),
+        ),
         outbox=OutboxAdmin(factory, clock),
+        expertise=expertise,
     )
+    # expertise reads office hours and the library; they are built above
+    expertise.availability = services.office_hours
+    expertise.resources = LibraryResources(services.communities)
+    return services

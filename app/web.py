@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+import api.communities
+import api.experts
 import api.officehours
 import api.people
 from adapters.db import lifecycle
@@ -27,7 +29,7 @@ settings_key = web.AppKey("settings", Settings)
 metrics_key = web.AppKey("metrics", Metrics)
 
 #: every JSON API module exposes `routes` (a RouteTableDef) and `OPENAPI` (path items)
-API_MODULES: list[ModuleType] = [api.people, api.officehours]
+API_MODULES: list[ModuleType] = [api.people, api.communities, api.officehours, api.experts]
 
 
 def app_version() -> str:
@@ -77,8 +79,8 @@ def create_app(
     app.router.add_get("/api/v1/openapi.json", openapi_json)
     for module in API_MODULES:
         app.router.add_routes(module.routes)
-    mount_teams_bot(app, settings, services)
     mount_lti(app, settings, services)
+    mount_teams_bot(app, settings, services)
 
     if manage_db:
 

@@ -12,6 +12,13 @@ from types import TracebackType
 from typing import Protocol
 from uuid import UUID
 
+from core.communities.ports import (
+    CohortRepository,
+    CommunityQuestionRepository,
+    CommunityRepository,
+    LibraryRepository,
+)
+from core.expertise.ports import ExpertiseRepository
 from core.lti.ports import LtiRepository
 from core.officehours.ports import (
     BookingRepository,
@@ -60,8 +67,13 @@ class UnitOfWork(Protocol):
     office_hours_types: OfficeHoursTypeRepository
     occurrences: OccurrenceRepository
     bookings: BookingRepository
-    teams_conversations: ConversationRefRepository
     lti: LtiRepository
+    teams_conversations: ConversationRefRepository
+    communities: CommunityRepository
+    community_posts: LibraryRepository
+    community_questions: CommunityQuestionRepository
+    cohorts: CohortRepository
+    expertise: ExpertiseRepository
 
     async def __aenter__(self) -> UnitOfWork: ...
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.clock import Clock
-from core.outbox_admin import OutboxAdmin
+from core.communities.service import CommunitiesService
+from core.expertise.service import ExpertiseService
 from core.lti.service import LtiService
 from core.officehours.service import OfficeHoursService
+from core.outbox_admin import OutboxAdmin
 from core.people.service import PeopleService
 from core.ports import UnitOfWorkFactory
 from core.teams.service import TeamsService
@@ -22,6 +24,8 @@ class Services:
     uow: UnitOfWorkFactory
     people: PeopleService
     office_hours: OfficeHoursService
-    teams: TeamsService
     lti: LtiService
+    teams: TeamsService
+    communities: CommunitiesService
     outbox: OutboxAdmin
+    expertise: ExpertiseService

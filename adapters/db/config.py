@@ -8,9 +8,11 @@ from typing import Any
 APPS: dict[str, tuple[str, str]] = {
     "people": ("adapters.db.tables.people", "adapters.db.migrations.people"),
     "outbox": ("adapters.db.tables.outbox", "adapters.db.migrations.outbox"),
+    "communities": ("adapters.db.tables.communities", "adapters.db.migrations.communities"),
+    "expertise": ("adapters.db.tables.expertise", "adapters.db.migrations.expertise"),
     "officehours": ("adapters.db.tables.officehours", "adapters.db.migrations.officehours"),
-    "teams": ("adapters.db.tables.teams", "adapters.db.migrations.teams"),
     "lti": ("adapters.db.tables.lti", "adapters.db.migrations.lti"),
+    "teams": ("adapters.db.tables.teams", "adapters.db.migrations.teams"),
 }
 
 #: filled by `peerlearn db makemigrations` for tortoise's own migration writer

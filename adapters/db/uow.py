@@ -7,11 +7,25 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
+from adapters.db.repositories.communities import (
+    DbCohorts,
+    DbCommunities,
+    DbCommunityQuestions,
+    DbLibrary,
+)
+from adapters.db.repositories.expertise import DbExpertise
 from adapters.db.repositories.lti import DbLti
 from adapters.db.repositories.officehours import DbBookings, DbOccurrences, DbOfficeHoursTypes
 from adapters.db.repositories.outbox import DbOutbox
 from adapters.db.repositories.people import DbApiKeys, DbOrganisations, DbPeople
 from adapters.db.repositories.teams import DbConversationRefs
+from core.communities.ports import (
+    CohortRepository,
+    CommunityQuestionRepository,
+    CommunityRepository,
+    LibraryRepository,
+)
+from core.expertise.ports import ExpertiseRepository
 from core.lti.ports import LtiRepository
 from core.officehours.ports import (
     BookingRepository,
@@ -38,8 +52,13 @@ class DbUnitOfWork:
         self.office_hours_types: OfficeHoursTypeRepository = DbOfficeHoursTypes()
         self.occurrences: OccurrenceRepository = DbOccurrences()
         self.bookings: BookingRepository = DbBookings()
-        self.teams_conversations: ConversationRefRepository = DbConversationRefs()
         self.lti: LtiRepository = DbLti()
+        self.teams_conversations: ConversationRefRepository = DbConversationRefs()
+        self.communities: CommunityRepository = DbCommunities()
+        self.community_posts: LibraryRepository = DbLibrary()
+        self.community_questions: CommunityQuestionRepository = DbCommunityQuestions()
+        self.cohorts: CohortRepository = DbCohorts()
+        self.expertise: ExpertiseRepository = DbExpertise()
         self._tx: Any = None
         self._committed = False
 

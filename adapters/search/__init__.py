@@ -1,0 +1,1 @@
+"""In-process search indexes: caches of the database, rebuilt from it, updated incrementally."""

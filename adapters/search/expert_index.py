@@ -1,0 +1,648 @@
+"""The expert index: who answered what, searchable in a few milliseconds per question.
+
+Per organisation it keeps, in memory:
+  T  terms × threads   BM25 term weights of every answered question (and evidence text)
+  S  skills × threads  which skills each thread is tagged with
+  C  threads × people  credit of each person for each thread, decayed with age
+  K  threads × people  1 where the person's answer was accepted
+A query scores threads (text and tags), keeps the best, and hands their scores to the people
+credited with them; an activity prior and declared skills/endorsements are added.
+
+The database is the source of truth. The index is built from it on first use and catches up on
+every query from the ordered change log (`expertise_change`) that writes append in the same
+transaction, so a new answer counts in the very next query, in every process. All updates are
+idempotent (set, not add), so replaying a change is harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+import numpy as np
+
+from adapters.db.tables.expertise import (
+    AnswerRow,
+    ChangeRow,
+    DeclaredSkillRow,
+    EndorsementRow,
+    EvidenceRow,
+    QuestionRow,
+    SkillAliasRow,
+    SkillRow,
+)
+from adapters.search.sparse import FloatArray, GrowingSparse, IntArray, from_triplets
+from core.clock import Clock
+from core.expertise.ports import (
+    Candidate,
+    MatchQuery,
+    SimilarQuestion,
+    SkillEvidence,
+    Vocabulary,
+)
+from core.expertise.text import term_counts
+
+log = logging.getLogger(__name__)
+
+EVIDENCE_WEIGHT = {
+    "office_hours": 1.5,
+    "resource": 2.0,
+    "demo": 1.5,
+    "answer": 1.0,
+    "accepted_answer": 2.0,
+}
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Scoring constants, tuned on the last 10 % of the history part (bench/matching.py)."""
+
+    k1: float = 1.2
+    b: float = 0.75
+    #: credit of an accepted answer relative to any answer
+    accepted_bonus: float = 1.0
+    #: credit halves after this many newer questions in the organisation ...
+    half_life_questions: float = 400.0
+    #: ... and after this many days
+    half_life_days: float = 365.0
+    #: threads whose text score is handed on to their answerers
+    top_threads: int = 200
+    #: thread text score exponent: > 1 favours a few close threads over many loose ones
+    power: float = 1.0
+    w_text: float = 1.0
+    w_tags: float = 0.5
+    w_prior: float = 0.3
+    w_declared: float = 0.4
+    w_endorsed: float = 0.2
+    #: include answer text of a thread in its document
+    answer_text: bool = True
+    #: threads at least this similar (0–1) count as "similar questions answered"
+    similar_at: float = 0.35
+
+
+@dataclass
+class _Org:
+    tuning: Tuning
+    built_at: datetime
+    last_change: int = 0
+    terms: dict[str, int] = field(default_factory=dict)
+    df: list[int] = field(default_factory=list)
+    people: list[UUID] = field(default_factory=list)
+    person_col: dict[UUID, int] = field(default_factory=dict)
+    skill_row: dict[UUID, int] = field(default_factory=dict)
+    skill_ids: list[UUID] = field(default_factory=list)
+    skill_df: list[int] = field(default_factory=list)
+    doc_of: dict[UUID, int] = field(default_factory=dict)
+    doc_question: list[UUID | None] = field(default_factory=list)
+    doc_pos: list[float] = field(default_factory=list)
+    doc_when: list[datetime] = field(default_factory=list)
+    doc_len: list[int] = field(default_factory=list)
+    doc_tokens: list[int] = field(default_factory=list)
+    avgdl: float = 1.0
+    T: GrowingSparse = field(default_factory=GrowingSparse)
+    S: GrowingSparse = field(default_factory=GrowingSparse)
+    C: GrowingSparse = field(default_factory=GrowingSparse)
+    K: GrowingSparse = field(default_factory=GrowingSparse)
+    P: GrowingSparse = field(default_factory=GrowingSparse)
+    prior: FloatArray = field(default_factory=lambda: np.zeros(0))
+    answered: FloatArray = field(default_factory=lambda: np.zeros(0))
+    accepted: FloatArray = field(default_factory=lambda: np.zeros(0))
+    office_hours: FloatArray = field(default_factory=lambda: np.zeros(0))
+    rating_sum: FloatArray = field(default_factory=lambda: np.zeros(0))
+    rating_n: FloatArray = field(default_factory=lambda: np.zeros(0))
+    resources: FloatArray = field(default_factory=lambda: np.zeros(0))
+    demos: FloatArray = field(default_factory=lambda: np.zeros(0))
+    declared: dict[int, dict[int, int]] = field(default_factory=dict)
+    endorsed: dict[int, dict[int, int]] = field(default_factory=dict)
+    n_questions: int = 0
+    vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}, {}))
+
+    # growth -------------------------------------------------------------------------------
+    def col(self, person: UUID) -> int:
+        c = self.person_col.get(person)
+        if c is None:
+            c = len(self.people)
+            self.people.append(person)
+            self.person_col[person] = c
+            if c >= len(self.prior):
+                grow = max(64, len(self.prior))
+                for name in _PERSON_ARRAYS:
+                    setattr(self, name, np.concatenate([getattr(self, name), np.zeros(grow)]))
+        return c
+
+    def skill(self, skill_id: UUID) -> int:
+        r = self.skill_row.get(skill_id)
+        if r is None:
+            r = len(self.skill_ids)
+            self.skill_ids.append(skill_id)
+            self.skill_row[skill_id] = r
+            self.skill_df.append(0)
+        return r
+
+    def term(self, word: str) -> int:
+        t = self.terms.get(word)
+        if t is None:
+            t = len(self.df)
+            self.terms[word] = t
+            self.df.append(0)
+        return t
+
+    # credits ------------------------------------------------------------------------------
+    def decay(self, doc: int, now: datetime) -> float:
+        t = self.tuning
+        since = max(0.0, self.n_questions - 1 - self.doc_pos[doc])
+        days = max(0.0, (now - self.doc_when[doc]).total_seconds() / 86400)
+        return float(0.5 ** (since / t.half_life_questions) * 0.5 ** (days / t.half_life_days))
+
+    def credit(self, doc: int, person: UUID, weight: float, accepted: bool, now: datetime) -> None:
+        c = self.col(person)
+        value = weight * (1.0 + (self.tuning.accepted_bonus if accepted else 0.0))
+        value *= self.decay(doc, now)
+        old = self.C.set(doc, c, value)
+        self.prior[c] += value - old
+        if self.P.set(doc, c, 1.0) == 0:
+            self.answered[c] += 1
+        old_acc = self.K.set(doc, c, 1.0 if accepted else 0.0)
+        self.accepted[c] += (1.0 if accepted else 0.0) - old_acc
+
+    def add_doc(
+        self,
+        key: UUID,
+        question: UUID | None,
+        text: str,
+        skills: Sequence[UUID],
+        pos: float,
+        when: datetime,
+    ) -> int:
+        doc = self.doc_of.get(key)
+        if doc is not None:
+            return doc
+        doc = len(self.doc_question)
+        self.doc_of[key] = doc
+        self.doc_question.append(question)
+        self.doc_pos.append(pos)
+        self.doc_when.append(when)
+        counts = term_counts(text)
+        length = sum(counts.values())
+        self.doc_len.append(length)
+        k1, b = self.tuning.k1, self.tuning.b
+        norm = k1 * (1 - b + b * length / self.avgdl)
+        for word, tf in counts.items():
+            t = self.term(word)
+            self.df[t] += 1
+            self.T.set(t, doc, tf * (k1 + 1) / (tf + norm))
+        for sid in dict.fromkeys(skills):
+            r = self.skill(sid)
+            self.skill_df[r] += 1
+            self.S.set(r, doc, 1.0)
+        return doc
+
+    def maybe_fold(self) -> None:
+        for name, rows, cols in (
+            ("T", len(self.df), len(self.doc_question)),
+            ("S", len(self.skill_ids), len(self.doc_question)),
+            ("C", len(self.doc_question), len(self.people)),
+            ("K", len(self.doc_question), len(self.people)),
+            ("P", len(self.doc_question), len(self.people)),
+        ):
+            m: GrowingSparse = getattr(self, name)
+            if m.delta_size > max(20_000, m.base.nnz // 10):
+                m.fold(rows, cols)
+
+
+_PERSON_ARRAYS = (
+    "prior",
+    "answered",
+    "accepted",
+    "office_hours",
+    "rating_sum",
+    "rating_n",
+    "resources",
+    "demos",
+)
+
+
+def _idf(df: FloatArray | float, n: int) -> FloatArray:
+    return np.log1p((n - np.asarray(df, np.float64) + 0.5) / (np.asarray(df, np.float64) + 0.5))
+
+
+class SparseExpertIndex:
+    """`ExpertIndex` over numpy/scipy sparse matrices, one per organisation."""
+
+    def __init__(self, clock: Clock, tuning: Tuning | None = None) -> None:
+        self._clock = clock
+        self.tuning = tuning or Tuning()
+        self._orgs: dict[UUID, _Org] = {}
+        self._locks: dict[UUID, asyncio.Lock] = {}
+
+    def forget(self, org_id: UUID) -> None:
+        self._orgs.pop(org_id, None)
+
+    async def _fresh(self, org_id: UUID) -> _Org:
+        lock = self._locks.setdefault(org_id, asyncio.Lock())
+        async with lock:
+            idx = self._orgs.get(org_id)
+            if idx is None:
+                idx = await self._build(org_id)
+                self._orgs[org_id] = idx
+            if not await self._catch_up(idx, org_id):
+                idx = await self._build(org_id)
+                self._orgs[org_id] = idx
+            return idx
+
+    # build --------------------------------------------------------------------------------
+    async def _build(self, org_id: UUID) -> _Org:
+        now = self._clock.now()
+        idx = _Org(tuning=self.tuning, built_at=now)
+        newest = await ChangeRow.filter(organisation_id=org_id).order_by("-id").first()
+        idx.last_change = newest.id if newest else 0
+        questions = (
+            await QuestionRow.filter(organisation_id=org_id)
+            .order_by("seq")
+            .values_list("id", "title", "body", "skill_ids", "created_at")
+        )
+        answers = await AnswerRow.filter(organisation_id=org_id).values_list(
+            "question_id", "author_id", "accepted", "text"
+        )
+        evidence = await EvidenceRow.filter(organisation_id=org_id).values_list(
+            "id", "person_id", "kind", "skill_ids", "text", "rating", "occurred_at"
+        )
+        by_question: dict[UUID, list[tuple[UUID, bool, str]]] = {}
+        for qid, author, accepted, text in answers:
+            by_question.setdefault(_uuid(qid), []).append((_uuid(author), bool(accepted), text))
+
+        docs: list[tuple[UUID, UUID | None, str, list[UUID], float, datetime]] = []
+        pos = 0
+        for qid, title, body, skills, created in questions:
+            q = _uuid(qid)
+            pos += 1
+            thread = by_question.get(q)
+            if not thread:
+                continue
+            text = f"{title} {body}"
+            if self.tuning.answer_text:
+                text += " " + " ".join(a[2] for a in thread if a[2])
+            docs.append((q, q, text, [_uuid(s) for s in skills or []], pos - 1, created))
+        idx.n_questions = pos
+        for eid, _, _, skills, text, _, occurred in evidence:
+            docs.append(
+                (_uuid(eid), None, text or "", [_uuid(s) for s in skills or []], pos, occurred)
+            )
+
+        # terms × docs in one pass, then sparse matrices built in bulk
+        counts = [term_counts(d[2]) for d in docs]
+        lengths = [sum(c.values()) for c in counts]
+        idx.avgdl = max(1.0, sum(lengths) / len(lengths)) if lengths else 1.0
+        k1, b = self.tuning.k1, self.tuning.b
+        t_rows: list[int] = []
+        t_cols: list[int] = []
+        t_vals: list[float] = []
+        s_rows: list[int] = []
+        s_cols: list[int] = []
+        for doc, ((key, question, _, skills, p, when), tc, length) in enumerate(
+            zip(docs, counts, lengths, strict=True)
+        ):
+            idx.doc_of[key] = doc
+            idx.doc_question.append(question)
+            idx.doc_pos.append(p)
+            idx.doc_when.append(when)
+            idx.doc_len.append(length)
+            norm = k1 * (1 - b + b * length / idx.avgdl)
+            for word, tf in tc.items():
+                t = idx.term(word)
+                idx.df[t] += 1
+                t_rows.append(t)
+                t_cols.append(doc)
+                t_vals.append(tf * (k1 + 1) / (tf + norm))
+            for sid in dict.fromkeys(skills):
+                r = idx.skill(sid)
+                idx.skill_df[r] += 1
+                s_rows.append(r)
+                s_cols.append(doc)
+        n_docs = len(docs)
+        idx.T = from_triplets(t_rows, t_cols, t_vals, len(idx.df), n_docs)
+        idx.S = from_triplets(s_rows, s_cols, [1.0] * len(s_rows), len(idx.skill_ids), n_docs)
+
+        cells: dict[tuple[int, int], tuple[float, bool]] = {}
+        for doc, (key, question, *_rest) in enumerate(docs):
+            if question is None:
+                continue
+            for author, accepted, _ in by_question.get(key, ()):
+                c = idx.col(author)
+                value = (1.0 + (self.tuning.accepted_bonus if accepted else 0.0)) * idx.decay(
+                    doc, now
+                )
+                prev = cells.get((doc, c))
+                if prev is None or prev[0] < value:
+                    cells[(doc, c)] = (value, accepted)
+        for eid, person, kind, _, _, rating, _ in evidence:
+            doc = idx.doc_of[_uuid(eid)]
+            c = idx.col(_uuid(person))
+            weight = EVIDENCE_WEIGHT.get(kind, 1.0)
+            if rating is not None:
+                weight *= 0.5 + float(rating) / 5
+            cells[(doc, c)] = (weight * idx.decay(doc, now), False)
+            _count_evidence(idx, c, kind, rating)
+        n_people = len(idx.people)
+        keys = list(cells)
+        idx.C = from_triplets(
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [cells[k][0] for k in keys],
+            n_docs,
+            n_people,
+        )
+        answers = [k for k in keys if idx.doc_question[k[0]] is not None]
+        idx.P = from_triplets(
+            [k[0] for k in answers],
+            [k[1] for k in answers],
+            [1.0] * len(answers),
+            n_docs,
+            n_people,
+        )
+        acc = [k for k in keys if cells[k][1]]
+        idx.K = from_triplets(
+            [k[0] for k in acc], [k[1] for k in acc], [1.0] * len(acc), n_docs, n_people
+        )
+        for (doc, c), (value, accepted) in cells.items():
+            idx.prior[c] += value
+            if idx.doc_question[doc] is not None:
+                idx.answered[c] += 1
+                idx.accepted[c] += float(accepted)
+        await self._load_declared(idx, org_id, None)
+        await self._load_vocabulary(idx, org_id)
+        log.info(
+            "expert index built for %s: %d threads, %d people, %d terms",
+            org_id,
+            n_docs,
+            n_people,
+            len(idx.df),
+        )
+        return idx
+
+    async def _load_vocabulary(self, idx: _Org, org_id: UUID) -> None:
+        keys = await SkillAliasRow.filter(organisation_id=org_id).values_list("key", "skill_id")
+        names = await SkillRow.filter(organisation_id=org_id).values_list("id", "name")
+        idx.vocabulary = Vocabulary(
+            {str(k): _uuid(s) for k, s in keys}, {_uuid(i): str(n) for i, n in names}
+        )
+
+    async def vocabulary(self, org_id: UUID) -> Vocabulary:
+        return (await self._fresh(org_id)).vocabulary
+
+    async def _load_declared(self, idx: _Org, org_id: UUID, person: UUID | None) -> None:
+        q_decl = DeclaredSkillRow.filter(organisation_id=org_id)
+        q_end = EndorsementRow.filter(organisation_id=org_id)
+        if person is not None:
+            q_decl = q_decl.filter(person_id=person)
+            q_end = q_end.filter(person_id=person)
+            c = idx.col(person)
+            for table in (idx.declared, idx.endorsed):
+                for holders in table.values():
+                    holders.pop(c, None)
+        for pid, sid, level in await q_decl.values_list("person_id", "skill_id", "level"):
+            r = idx.skill(_uuid(sid))
+            idx.declared.setdefault(r, {})[idx.col(_uuid(pid))] = int(level)
+        for pid, sid in await q_end.values_list("person_id", "skill_id"):
+            r = idx.skill(_uuid(sid))
+            holders = idx.endorsed.setdefault(r, {})
+            c = idx.col(_uuid(pid))
+            holders[c] = holders.get(c, 0) + 1
+
+    # catch-up -----------------------------------------------------------------------------
+    async def _catch_up(self, idx: _Org, org_id: UUID) -> bool:
+        """Apply changes written since the index last looked; False asks for a rebuild."""
+        changes = (
+            await ChangeRow.filter(organisation_id=org_id, id__gt=idx.last_change)
+            .order_by("id")
+            .limit(5000)
+            .values_list("id", "kind", "ref")
+        )
+        if not changes:
+            return True
+        if len(changes) >= 5000 or any(kind == "rebuild" for _, kind, _ in changes):
+            return False
+        now = self._clock.now()
+        if any(kind == "skills" for _, kind, _ in changes):
+            await self._load_vocabulary(idx, org_id)
+        for change_id, kind, ref in changes:
+            if kind in ("answer", "accept", "unaccept"):
+                await self._apply_answer(idx, org_id, _uuid(ref), now)
+            elif kind == "evidence":
+                await self._apply_evidence(idx, org_id, _uuid(ref), now)
+            elif kind == "profile":
+                await self._load_declared(idx, org_id, _uuid(ref))
+            idx.last_change = int(change_id)
+        idx.maybe_fold()
+        return True
+
+    async def _apply_answer(self, idx: _Org, org_id: UUID, answer_id: UUID, now: datetime) -> None:
+        answer = await AnswerRow.get_or_none(id=answer_id, organisation_id=org_id)
+        if answer is None:
+            return
+        doc = idx.doc_of.get(answer.question_id)
+        if doc is None:
+            q = await QuestionRow.get_or_none(id=answer.question_id, organisation_id=org_id)
+            if q is None:
+                return
+            idx.n_questions += 1
+            doc = idx.add_doc(
+                q.id,
+                q.id,
+                f"{q.title} {q.body} {answer.text if idx.tuning.answer_text else ''}",
+                [_uuid(s) for s in q.skill_ids or []],
+                idx.n_questions - 1,
+                q.created_at,
+            )
+        idx.credit(doc, answer.author_id, 1.0, answer.accepted, now)
+
+    async def _apply_evidence(
+        self, idx: _Org, org_id: UUID, evidence_id: UUID, now: datetime
+    ) -> None:
+        e = await EvidenceRow.get_or_none(id=evidence_id, organisation_id=org_id)
+        if e is None or e.id in idx.doc_of:
+            return
+        doc = idx.add_doc(
+            e.id,
+            None,
+            e.text,
+            [_uuid(s) for s in e.skill_ids or []],
+            idx.n_questions,
+            e.occurred_at,
+        )
+        weight = EVIDENCE_WEIGHT.get(e.kind, 1.0)
+        if e.rating is not None:
+            weight *= 0.5 + e.rating / 5
+        c = idx.col(e.person_id)
+        value = weight * idx.decay(doc, now)
+        old = idx.C.set(doc, c, value)
+        idx.prior[c] += value - old
+        _count_evidence(idx, c, e.kind, e.rating)
+
+    # queries ------------------------------------------------------------------------------
+    def _query_terms(self, idx: _Org, text: str) -> tuple[IntArray, FloatArray, float]:
+        counts = term_counts(text)
+        n = len(idx.doc_question)
+        ids: list[int] = []
+        unknown = 0
+        for word in counts:
+            t = idx.terms.get(word)
+            if t is None or idx.df[t] == 0:
+                unknown += 1
+            else:
+                ids.append(t)
+        term_ids = np.asarray(ids, np.int64)
+        df = np.asarray([idx.df[t] for t in ids], np.float64)
+        weights = _idf(df, n) if len(ids) else np.zeros(0)
+        # the best score a thread could reach: every query word, fully saturated
+        ceiling = float(weights.sum() + unknown * _idf(0.0, n)) * (idx.tuning.k1 + 1)
+        return term_ids, weights, ceiling
+
+    async def candidates(
+        self, org_id: UUID, query: MatchQuery, exclude: Collection[UUID], limit: int
+    ) -> Sequence[Candidate]:
+        idx = await self._fresh(org_id)
+        return self.rank(idx, query, exclude, limit)
+
+    def rank(
+        self, idx: _Org, query: MatchQuery, exclude: Collection[UUID], limit: int
+    ) -> list[Candidate]:
+        t = idx.tuning
+        n_docs, n_people = len(idx.doc_question), len(idx.people)
+        if n_people == 0:
+            return []
+        term_ids, weights, ceiling = self._query_terms(idx, query.text)
+        doc_text = idx.T.row_sum(term_ids, weights, n_docs)
+        text = np.zeros(n_people)
+        top_docs = np.zeros(0, np.int64)
+        if len(term_ids) and n_docs:
+            k = min(t.top_threads, n_docs)
+            top_docs = np.argpartition(-doc_text, k - 1)[:k] if k < n_docs else np.arange(n_docs)
+            top_docs = top_docs[doc_text[top_docs] > 0]
+            text = idx.C.row_sum(top_docs, doc_text[top_docs] ** t.power, n_people)
+
+        skill_rows = [idx.skill_row[s] for s in query.skill_ids if s in idx.skill_row]
+        tags = np.zeros(n_people)
+        declared = np.zeros(n_people)
+        for r in skill_rows:
+            docs, _ = idx.S.row_entries(r)
+            if len(docs):
+                weight = float(_idf(idx.skill_df[r], max(n_docs, 1)))
+                tags += weight * idx.C.row_sum(docs, np.ones(len(docs)), n_people)
+            for c, level in idx.declared.get(r, {}).items():
+                declared[c] += t.w_declared * level / 5
+            for c, count in idx.endorsed.get(r, {}).items():
+                declared[c] += t.w_endorsed * min(count, 5) / 5
+
+        prior = np.log1p(idx.prior[:n_people])
+        score = (
+            t.w_text * _unit(text) + t.w_tags * _unit(tags) + t.w_prior * _unit(prior) + declared
+        )
+        for person in exclude:
+            col = idx.person_col.get(person)
+            if col is not None:
+                score[col] = -1.0
+        eligible = int((score > 0).sum())
+        if eligible == 0:
+            return []
+        k = min(limit, eligible)
+        best = np.argpartition(-score, k - 1)[:k] if k < n_people else np.arange(n_people)
+        best = best[np.argsort(-score[best], kind="stable")]
+        best = best[score[best] > 0]
+
+        strong = top_docs[doc_text[top_docs] >= t.similar_at * ceiling] if ceiling else top_docs[:0]
+        similar = idx.C.row_sum(strong, np.ones(len(strong)), n_people) if len(strong) else None
+        per_skill = [
+            (
+                idx.skill_ids[r],
+                *self._skill_counts(idx, r, n_people),
+            )
+            for r in skill_rows
+        ]
+        out: list[Candidate] = []
+        for c in best.tolist():
+            skills = tuple(
+                SkillEvidence(
+                    skill_id=sid,
+                    answered=int(answered[c]),
+                    accepted=int(accepted[c]),
+                    declared_level=idx.declared.get(r, {}).get(c, 0),
+                    endorsements=idx.endorsed.get(r, {}).get(c, 0),
+                )
+                for (sid, answered, accepted), r in zip(per_skill, skill_rows, strict=True)
+                if answered[c] or idx.declared.get(r, {}).get(c) or idx.endorsed.get(r, {}).get(c)
+            )
+            n_ratings = idx.rating_n[c]
+            out.append(
+                Candidate(
+                    person_id=idx.people[c],
+                    relevance=float(score[c]),
+                    text_score=float(text[c]),
+                    tag_score=float(tags[c]),
+                    activity=float(prior[c]),
+                    answered=int(idx.answered[c]),
+                    accepted=int(idx.accepted[c]),
+                    similar_answered=int(similar[c] + 0.5) if similar is not None else 0,
+                    office_hours=int(idx.office_hours[c]),
+                    rating=round(float(idx.rating_sum[c] / n_ratings), 1) if n_ratings else None,
+                    resources=int(idx.resources[c]),
+                    demos=int(idx.demos[c]),
+                    skills=skills,
+                )
+            )
+        return out
+
+    def _skill_counts(self, idx: _Org, r: int, n_people: int) -> tuple[FloatArray, FloatArray]:
+        docs, _ = idx.S.row_entries(r)
+        ones = np.ones(len(docs))
+        return idx.P.row_sum(docs, ones, n_people), idx.K.row_sum(docs, ones, n_people)
+
+    async def similar_questions(
+        self, org_id: UUID, text: str, limit: int, min_score: float
+    ) -> Sequence[SimilarQuestion]:
+        idx = await self._fresh(org_id)
+        n_docs = len(idx.doc_question)
+        term_ids, weights, ceiling = self._query_terms(idx, text)
+        if not len(term_ids) or not ceiling:
+            return []
+        scores = idx.T.row_sum(term_ids, weights, n_docs) / ceiling
+        k = min(n_docs, limit * 4)
+        top = np.argpartition(-scores, k - 1)[:k] if k < n_docs else np.arange(n_docs)
+        top = top[np.argsort(-scores[top], kind="stable")]
+        out: list[SimilarQuestion] = []
+        for d in top.tolist():
+            q = idx.doc_question[d]
+            if q is None or scores[d] < min_score:
+                continue
+            out.append(SimilarQuestion(q, float(min(1.0, scores[d]))))
+            if len(out) >= limit:
+                break
+        return out
+
+
+def _count_evidence(idx: _Org, c: int, kind: str, rating: float | None) -> None:
+    if kind == "office_hours":
+        idx.office_hours[c] += 1
+        if rating is not None:
+            idx.rating_sum[c] += float(rating)
+            idx.rating_n[c] += 1
+    elif kind == "resource":
+        idx.resources[c] += 1
+    elif kind == "demo":
+        idx.demos[c] += 1
+
+
+def _unit(values: FloatArray) -> FloatArray:
+    top = float(values.max()) if len(values) else 0.0
+    return values / top if top > 0 else values
+
+
+def _uuid(value: object) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+__all__ = ["SparseExpertIndex", "Tuning"]

@@ -1,0 +1,362 @@
+"""Expert-finding quality on real Stack Exchange history, through the real import and match code.
+
+Protocol (../shared/reference/expert-finding/README.md): the first 80 % of questions (by id) are
+history and are imported with `ExpertiseService.import_history` into a temporary SQLite database;
+the last 20 % are test questions asked through `ExpertiseService.match`. Candidates are people with
+at least 3 answers in the history part; the truth is the accepted answerer (second view: every
+answerer). Baselines (popularity, BM25 over past threads) are computed in the same run on the same
+split. Metrics: MRR, P@1, nDCG@10, Recall@10 with 95 % bootstrap confidence intervals.
+
+`--tune` instead splits the history part again (first 90 % indexed, last 10 % asked) and searches
+the index constants there; test questions are never looked at while tuning.
+
+    python -m bench.matching [--sites history physics] [--tune]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import json
+import math
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+
+from adapters.db import lifecycle
+from adapters.files.qa import read_history
+from adapters.search.expert_index import SparseExpertIndex, Tuning
+from app.bootstrap import build_services
+from app.settings import Settings
+from core.clock import FixedClock
+from core.expertise.history import HistoryThread
+from core.expertise.service import ExpertiseService
+from core.expertise.text import tokens
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / ".." / "shared" / "reference" / "expert-finding"
+NOW = datetime(2019, 9, 1, tzinfo=UTC)
+TOP = 50
+
+
+@dataclass
+class Split:
+    history: list[dict[str, Any]]
+    test: list[dict[str, Any]]
+
+
+def load(site: str) -> list[dict[str, Any]]:
+    with gzip.open(DATA / f"se_{site}.jsonl.gz", "rt") as fh:
+        rows = [json.loads(line) for line in fh if line.strip()]
+    rows.sort(key=lambda r: int(r["qid"]))
+    return rows
+
+
+def split(rows: list[dict[str, Any]], fraction: float) -> Split:
+    cut = int(len(rows) * fraction)
+    return Split(rows[:cut], rows[cut:])
+
+
+def candidates_of(history: list[dict[str, Any]]) -> set[str]:
+    counts = Counter(str(a["user"]) for r in history for a in r["answers"] if a.get("user"))
+    return {u for u, n in counts.items() if n >= 3}
+
+
+# metrics ----------------------------------------------------------------------------------
+def metrics(ranking: Sequence[str], truth: set[str]) -> dict[str, float]:
+    if not truth:
+        return {"MRR": 0.0, "P@1": 0.0, "nDCG@10": 0.0, "R@10": 0.0}
+    rr = 0.0
+    for i, person in enumerate(ranking):
+        if person in truth:
+            rr = 1 / (i + 1)
+            break
+    dcg = sum(1 / math.log2(i + 2) for i, p in enumerate(ranking[:10]) if p in truth)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(truth))))
+    return {
+        "MRR": rr,
+        "P@1": float(bool(ranking) and ranking[0] in truth),
+        "nDCG@10": dcg / ideal,
+        "R@10": len(set(ranking[:10]) & truth) / len(truth),
+    }
+
+
+def summarise(
+    per_query: list[dict[str, float]], seed: int = 7
+) -> dict[str, tuple[float, float, float]]:
+    rng = np.random.default_rng(seed)
+    out: dict[str, tuple[float, float, float]] = {}
+    for key in ("MRR", "P@1", "nDCG@10", "R@10"):
+        values = np.array([m[key] for m in per_query])
+        boots = rng.choice(values, size=(1000, len(values)), replace=True).mean(axis=1)
+        out[key] = (
+            float(values.mean()),
+            float(np.percentile(boots, 2.5)),
+            float(np.percentile(boots, 97.5)),
+        )
+    return out
+
+
+def fmt(summary: dict[str, tuple[float, float, float]]) -> str:
+    return "  ".join(f"{k} {m:.3f} [{lo:.3f}–{hi:.3f}]" for k, (m, lo, hi) in summary.items())
+
+
+# baselines (independent of the product code) ---------------------------------------------
+def popularity(history: list[dict[str, Any]], cands: set[str]) -> list[str]:
+    counts = Counter(str(a["user"]) for r in history for a in r["answers"] if a.get("user"))
+    return [u for u, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if u in cands]
+
+
+class ThreadBM25:
+    """Okapi BM25 over past threads (title + body), each thread's score credited to its answerers."""
+
+    def __init__(
+        self, history: list[dict[str, Any]], cands: set[str], k1: float = 1.2, b: float = 0.75
+    ):
+        self.docs = [Counter(tokens(f"{r['title']} {r['body']}")) for r in history]
+        self.answerers = [[str(a["user"]) for a in r["answers"] if a.get("user")] for r in history]
+        self.cands = cands
+        lengths = [sum(d.values()) for d in self.docs]
+        self.avgdl = sum(lengths) / len(lengths)
+        self.k1, self.b = k1, b
+        self.lengths = lengths
+        df: Counter[str] = Counter()
+        for d in self.docs:
+            df.update(d.keys())
+        n = len(self.docs)
+        self.idf = {t: math.log1p((n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.post: dict[str, list[tuple[int, int]]] = {}
+        for i, d in enumerate(self.docs):
+            for t, tf in d.items():
+                self.post.setdefault(t, []).append((i, tf))
+
+    def rank(self, text: str) -> list[str]:
+        scores: dict[int, float] = {}
+        for t in set(tokens(text)):
+            for i, tf in self.post.get(t, ()):
+                norm = self.k1 * (1 - self.b + self.b * self.lengths[i] / self.avgdl)
+                scores[i] = scores.get(i, 0.0) + self.idf[t] * tf * (self.k1 + 1) / (tf + norm)
+        people: Counter[str] = Counter()
+        for i, s in scores.items():
+            for u in self.answerers[i]:
+                people[u] += s
+        return [u for u, _ in people.most_common() if u in self.cands]
+
+
+# the product ------------------------------------------------------------------------------
+class Product:
+    """A temporary database holding the imported history, matched through the service."""
+
+    def __init__(self, history: list[dict[str, Any]], workdir: Path, label: str) -> None:
+        self.history = history
+        self.path = workdir / f"{label}.db"
+        self.url = f"sqlite://{self.path}"
+        self.clock = FixedClock(NOW)
+        self.org_id: UUID | None = None
+        self.labels: dict[UUID, str] = {}
+        self.people: dict[str, UUID] = {}
+        self.import_seconds = 0.0
+
+    async def setup(self) -> None:
+        await lifecycle.upgrade(self.url)
+        await lifecycle.connect(self.url)
+        services = build_services(Settings(database_url=self.url), clock=self.clock)
+        org = await services.people.create_organisation("bench", "Bench")
+        self.org_id = org.id
+        source = self.path.with_suffix(".jsonl")
+        with source.open("w") as fh:
+            for row in self.history:
+                fh.write(json.dumps(row) + "\n")
+        threads = [t for t in read_history(source) if isinstance(t, HistoryThread)]
+        started = time.perf_counter()
+        summary = await services.expertise.import_history(org.id, threads, source="se")
+        self.import_seconds = time.perf_counter() - started
+        assert not summary.rejected, summary.rejected[:3]
+        async with services.uow() as uow:
+            self.people = dict(await uow.expertise.source_people(org.id, "se"))
+        self.labels = {pid: user for user, pid in self.people.items()}
+
+    def service(self, tuning: Tuning) -> ExpertiseService:
+        services = build_services(Settings(database_url=self.url), clock=self.clock)
+        return ExpertiseService(services.uow, self.clock, SparseExpertIndex(self.clock, tuning))
+
+    async def ranker(self, tuning: Tuning) -> Callable[[dict[str, Any], bool], Any]:
+        service = self.service(tuning)
+        assert self.org_id is not None
+        org_id = self.org_id
+
+        async def rank(row: dict[str, Any], title_only: bool) -> list[str]:
+            text = row["title"] if title_only else f"{row['title']}\n{row['body']}"
+            asker = self.people.get(str(row.get("asker")))
+            result = await service.match(
+                org_id, text, row.get("tags") or [], asker_id=asker, top=TOP, strict_tags=False
+            )
+            return [self.labels.get(e.person_id, "") for e in result.experts]
+
+        return rank
+
+
+async def evaluate(
+    rank: Callable[[dict[str, Any], bool], Any],
+    test: list[dict[str, Any]],
+    cands: set[str],
+    title_only: bool,
+    all_answerers: bool,
+) -> tuple[list[dict[str, float]], list[float]]:
+    per_query: list[dict[str, float]] = []
+    times: list[float] = []
+    for row in test:
+        truth = (
+            {str(a["user"]) for a in row["answers"] if a.get("user")}
+            if all_answerers
+            else ({str(row["accepted"])} if row.get("accepted") else set())
+        )
+        started = time.perf_counter()
+        ranking = await rank(row, title_only)
+        times.append(time.perf_counter() - started)
+        ranking = [p for p in ranking if p in cands]
+        per_query.append(metrics(ranking, truth))
+    return per_query, times
+
+
+def accepted_only(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rows if r.get("accepted")]
+
+
+async def run_site(site: str, workdir: Path) -> dict[str, Any]:
+    rows = load(site)
+    s = split(rows, 0.8)
+    cands = candidates_of(s.history)
+    test = accepted_only(s.test)
+    print(
+        f"\n## {site}: {len(s.history)} history questions, {len(s.test)} test questions "
+        f"({len(test)} with an accepted answer), {len(cands)} candidates"
+    )
+    product = Product(s.history, workdir, site)
+    await product.setup()
+    print(
+        f"import of {len(s.history)} questions through the real importer: {product.import_seconds:.1f} s"
+    )
+    rank = await product.ranker(Tuning())
+    bm25 = ThreadBM25(s.history, cands)
+    pop = popularity(s.history, cands)
+
+    async def bm25_rank(row: dict[str, Any], title_only: bool) -> list[str]:
+        return bm25.rank(row["title"] if title_only else f"{row['title']} {row['body']}")
+
+    async def pop_rank(row: dict[str, Any], title_only: bool) -> list[str]:
+        return pop
+
+    results: dict[str, Any] = {}
+    for view, all_ans in (("accepted answerer", False), ("all answerers", True)):
+        view_rows = test if not all_ans else [r for r in s.test if r["answers"]]
+        print(f"\n### truth: {view} ({len(view_rows)} questions)")
+        for name, ranker in (
+            ("popularity", pop_rank),
+            ("BM25 over past threads", bm25_rank),
+            ("peerlearn", rank),
+        ):
+            for title_only in (False, True):
+                if name == "popularity" and title_only:
+                    continue
+                per_query, times = await evaluate(ranker, view_rows, cands, title_only, all_ans)
+                summary = summarise(per_query)
+                label = f"{name} ({'title only' if title_only else 'title + body'})"
+                print(f"{label:42} {fmt(summary)}")
+                results[f"{view}|{label}"] = summary
+                if name == "peerlearn":
+                    t = np.array(times) * 1000
+                    print(
+                        f"{'':42} match latency p50 {np.percentile(t, 50):.1f} ms, p95 {np.percentile(t, 95):.1f} ms"
+                    )
+    await lifecycle.close()
+    return results
+
+
+# tuning on the last 10 % of the history part ----------------------------------------------
+GRID: list[dict[str, Any]] = [
+    {},
+    {"half_life_questions": 150.0},
+    {"half_life_questions": 1500.0},
+    {"w_prior": 0.6},
+    {"w_prior": 1.0},
+    {"w_tags": 0.2},
+    {"w_tags": 1.0},
+    {"power": 2.0},
+    {"accepted_bonus": 0.3},
+    {"accepted_bonus": 2.0},
+    {"top_threads": 50},
+    {"top_threads": 1000},
+    {"answer_text": False},
+]
+
+
+async def tune(sites: list[str], workdir: Path, rounds: int) -> None:
+    """Coordinate search over the index constants on validation questions only: each round
+    tries one change at a time from the best so far and keeps the change that helps most."""
+    products = []
+    for site in sites:
+        history = split(load(site), 0.8).history
+        inner = split(history, 0.9)
+        product = Product(inner.history, workdir, f"tune_{site}")
+        await product.setup()
+        await lifecycle.close()
+        products.append((product, accepted_only(inner.test), candidates_of(inner.history)))
+
+    async def score(tuning: Tuning) -> list[float]:
+        out = []
+        for product, val, cands in products:
+            await lifecycle.connect(product.url)
+            per_query, _ = await evaluate(await product.ranker(tuning), val, cands, False, False)
+            out.append(float(np.mean([m["MRR"] for m in per_query])))
+            await lifecycle.close()
+        return out
+
+    best = Tuning()
+    best_scores = await score(best)
+    print(f"start {best_scores} mean {np.mean(best_scores):.4f}", flush=True)
+    for round_no in range(rounds):
+        improved = False
+        for change in GRID[1:]:
+            trial = replace(best, **change)
+            if trial == best:
+                continue
+            scores = await score(trial)
+            print(f"round {round_no} {change} → {[round(x, 4) for x in scores]} mean {np.mean(scores):.4f}", flush=True)
+            if np.mean(scores) > np.mean(best_scores) + 0.001:
+                best, best_scores, improved = trial, scores, True
+        print(f"after round {round_no}: {best} mean {np.mean(best_scores):.4f}", flush=True)
+        if not improved:
+            break
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sites", nargs="+", default=["history", "physics"])
+    parser.add_argument("--tune", action="store_true")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if not DATA.exists():
+        sys.exit(f"reference data not found at {DATA}")
+    random.seed(7)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.tune:
+            asyncio.run(tune(args.sites, Path(tmp), args.rounds))
+        else:
+            for site in args.sites:
+                asyncio.run(run_site(site, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

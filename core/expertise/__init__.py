@@ -1,0 +1,1 @@
+"""Expert inventory and matching: skills, profiles, evidence, questions, answers and routing."""
