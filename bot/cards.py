@@ -210,3 +210,174 @@ def notice_card(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def info_card(title: str, message: str) -> dict[str, Any]:
     return card([heading(safe(title, 120)), text(safe(message, 1000))])
+
+
+# experts, questions and office hours ------------------------------------------------------------
+def experts_card(topic: str, experts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Ranked experts with their reasons, next free slot and what you can do next.
+
+    Each expert: name, email, time_zone, reasons (list), next_free (local text or None),
+    person_id.
+    """
+    body: list[dict[str, Any]] = [heading(f"Who knows about “{safe(topic, 100)}”")]
+    if not experts:
+        body.append(
+            text("I found nobody for that yet. Try other words, or **ask** and I will route it.")
+        )
+    for rank, expert in enumerate(experts, 1):
+        reasons = [str(r) for r in expert.get("reasons") or []][:3]
+        items: list[dict[str, Any]] = [
+            text(f"{rank}. {safe(expert.get('name'), 120)}", weight="Bolder"),
+        ]
+        if reasons:
+            items.append(text(safe("; ".join(reasons), 300), isSubtle=True, spacing="None"))
+        free = expert.get("next_free")
+        items.append(
+            text(
+                f"Next free office hours: {safe(free, 80)}" if free else "No open office hours",
+                spacing="Small",
+            )
+        )
+        actions: list[dict[str, Any]] = []
+        if free:
+            actions.append(
+                execute("See times", "booking.slots", {"host_id": str(expert["person_id"])})
+            )
+        if expert.get("email"):
+            actions.append(open_url("Chat", chat_link(str(expert["email"]))))
+        if actions:
+            items.append({"type": "ActionSet", "actions": actions})
+        body.append({"type": "Container", "separator": True, "items": items})
+    return card(
+        body, [execute("Ask them my question", "question.ask", {"text": plain(topic, 1000)})]
+    )
+
+
+def slots_card(
+    host_name: str, slots: Sequence[Mapping[str, Any]], time_zone: str
+) -> dict[str, Any]:
+    """Bookable slots of one host in the viewer's zone. Each: type_id, title, start (ISO), label."""
+    body: list[dict[str, Any]] = [
+        heading(f"Office hours with {safe(host_name, 120)}"),
+        text(f"Times are in {safe(time_zone, 64)}.", isSubtle=True, spacing="None"),
+    ]
+    if not slots:
+        body.append(text("No free times in the coming weeks."))
+    actions: list[dict[str, Any]] = []
+    for slot in slots[:6]:
+        actions.append(
+            execute(
+                plain(slot["label"], 60),
+                "booking.book",
+                {"type_id": str(slot["type_id"]), "start": str(slot["start"])},
+            )
+        )
+    if slots:
+        body.append(text(f"**{safe(slots[0]['title'], 120)}**"))
+        body.append({"type": "ActionSet", "actions": actions})
+    return card(body)
+
+
+def booking_card(booking: Mapping[str, Any]) -> dict[str, Any]:
+    """A booking as its holder sees it. Keys: id, title, host, when, status."""
+    status = str(booking.get("status"))
+    headline = {
+        "confirmed": "You're booked",
+        "pending": "Requested: waiting for the host",
+        "waitlisted": "You're on the waitlist",
+        "cancelled": "Cancelled",
+        "declined": "Declined by the host",
+    }.get(status, "Your booking")
+    body = [
+        heading(headline),
+        {
+            "type": "FactSet",
+            "facts": [
+                {"title": "What", "value": safe(booking.get("title"), 200)},
+                {"title": "With", "value": safe(booking.get("host"), 120)},
+                {"title": "When", "value": safe(booking.get("when"), 80)},
+            ],
+        },
+    ]
+    actions = []
+    if status in ("confirmed", "pending", "waitlisted"):
+        actions.append(execute("Cancel", "booking.cancel", {"booking_id": str(booking["id"])}))
+    actions.append(execute("My bookings", "booking.mine"))
+    return card(body, actions)
+
+
+def bookings_card(bookings: Sequence[Mapping[str, Any]], time_zone: str) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        heading("Your upcoming office hours"),
+        text(f"Times are in {safe(time_zone, 64)}.", isSubtle=True, spacing="None"),
+    ]
+    if not bookings:
+        body.append(text("Nothing booked. Try **find** followed by a topic."))
+    for b in bookings[:10]:
+        items: list[dict[str, Any]] = [
+            text(f"{safe(b.get('when'), 80)}: {safe(b.get('title'), 120)}", weight="Bolder"),
+            text(
+                f"with {safe(b.get('host'), 120)} · {safe(b.get('status'), 20)}",
+                isSubtle=True,
+                spacing="None",
+            ),
+            {
+                "type": "ActionSet",
+                "actions": [execute("Cancel", "booking.cancel", {"booking_id": str(b["id"])})],
+            },
+        ]
+        body.append({"type": "Container", "separator": True, "items": items})
+    return card(body)
+
+
+def reuse_card(question_id: str, title: str, hits: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Answers and resources that may already help, before anyone is disturbed."""
+    body: list[dict[str, Any]] = [heading(f"About “{safe(title, 120)}”")]
+    if hits:
+        body.append(text("Colleagues answered similar questions before:"))
+        for hit in hits[:5]:
+            items = [text(safe(hit.get("title"), 200), weight="Bolder")]
+            if hit.get("answer"):
+                items.append(text(safe(hit["answer"], 600), spacing="None"))
+            if isinstance(hit.get("url"), str) and hit["url"].startswith("https://"):
+                items.append({"type": "ActionSet", "actions": [open_url("Open", hit["url"])]})
+            body.append({"type": "Container", "separator": True, "items": items})
+        body.append(text("Did this answer it?", weight="Bolder"))
+        actions = [
+            execute("Yes, thanks", "question.resolved", {"question_id": question_id}),
+            execute("No, ask the experts", "question.route", {"question_id": question_id}),
+        ]
+    else:
+        body.append(text("Nobody asked this before. I can route it to colleagues who know."))
+        actions = [execute("Ask the experts", "question.route", {"question_id": question_id})]
+    return card(body, actions)
+
+
+def offer_card(payload: Mapping[str, Any], due: str | None) -> dict[str, Any]:
+    """A routed question for an expert: accept, decline with a reason."""
+    offer_id = str(payload.get("offer_id") or "")
+    facts = [{"title": "Question", "value": safe(payload.get("title"), 300)}]
+    if due:
+        facts.append({"title": "Answer by", "value": safe(due, 80)})
+    reasons = payload.get("reasons")
+    if isinstance(reasons, list) and reasons:
+        facts.append(
+            {"title": "Why you", "value": safe("; ".join(str(r) for r in reasons[:3]), 300)}
+        )
+    return card(
+        [
+            heading("Can you help a colleague?"),
+            {"type": "FactSet", "facts": facts},
+            {
+                "type": "Input.Text",
+                "id": "reason",
+                "label": "If you decline, tell us why (it helps route better)",
+                "maxLength": 500,
+                "isMultiline": True,
+            },
+        ],
+        [
+            execute("Accept", "offer.accept", {"offer_id": offer_id}),
+            execute("Decline", "offer.decline", {"offer_id": offer_id}),
+        ],
+    )

@@ -29,8 +29,8 @@ from botbuilder.schema.teams import (
     TaskModuleMessageResponse,
 )
 
-from bot import cards
-from bot.parsing import Command, Intent, parse, strip_mentions, suggestions
+from bot import cards, features
+from bot.parsing import BadPayload, Command, Intent, parse, strip_mentions, suggestions
 from core.errors import Forbidden, PeerlearnError, UnknownOrganisation
 from core.people.model import ExternalIdentity, Organisation, Person
 from core.people.service import IdentityHints
@@ -44,11 +44,7 @@ ERROR_TYPE = "application/vnd.microsoft.error"
 MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 SEARCH_COMMAND = "searchColleagues"
 ASK_COMMAND = "askExperts"
-_MAX_INVOKE_TEXT = 500
-
-
-class BadPayload(Exception):
-    """An invoke or card submit whose shape is wrong: answered with 400, nothing changes."""
+_MAX_QUESTION = 4000
 
 
 @dataclass(frozen=True)
@@ -92,7 +88,7 @@ INTENTS: tuple[Intent, ...] = (
 class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
     def __init__(self, services: Services, *, remember_limit: int = 10_000) -> None:
         super().__init__()
-        self._services = services
+        self.services = services
         # conversation id → what we last stored, so unchanged references are not rewritten
         self._remembered: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._remember_limit = remember_limit
@@ -109,6 +105,8 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
             "profile": self._act_profile,
             "profile.set_time_zone": self._act_set_time_zone,
         }
+        self.message_action: Callable[[TurnContext, Who, str], Awaitable[str]] | None = None
+        features.install(self)
 
     # identity -----------------------------------------------------------------------------
     async def who(self, ctx: TurnContext) -> Who:
@@ -128,7 +126,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
                 "I can only help people signed in to Microsoft Teams in an organisation"
             )
         time_zone = activity.local_timezone if _is_zone(activity.local_timezone) else None
-        person = await self._services.people.resolve_person(
+        person = await self.services.people.resolve_person(
             ExternalIdentity("teams", tenant.lower(), aad),
             IdentityHints(
                 name=(activity.from_property.name or None) if activity.from_property else None,
@@ -136,7 +134,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
                 locale=activity.locale,
             ),
         )
-        org = await self._services.people.organisation(person.organisation_id)
+        org = await self.services.people.organisation(person.organisation_id)
         result = Who(person, org)
         ctx.turn_state["peerlearn.who"] = result
         await self._remember(ctx, result)
@@ -156,7 +154,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         raw_team = channel_data.get("team")
         team: dict[str, Any] = raw_team if isinstance(raw_team, dict) else {}
         try:
-            await self._services.teams.remember_conversation(
+            await self.services.teams.remember_conversation(
                 ConversationRef(
                     organisation_id=who.organisation.id,
                     conversation_id=conv.id,
@@ -320,7 +318,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         count = 10
         if query.query_options is not None and isinstance(query.query_options.count, int):
             count = max(1, min(25, query.query_options.count))
-        people = await self._services.people.list_people(
+        people = await self.services.people.list_people(
             who.organisation.id, limit=count, query=text
         )
         attachments = [
@@ -353,18 +351,15 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         text = strip_mentions(body.content if body is not None else "")
         if not text:
             return _task_message("That message has no text I could turn into a question.")
+        if len(text) > _MAX_QUESTION:
+            return _task_message("That message is too long to ask about; shorten it first.")
+        if self.message_action is None:
+            return _task_message("Routing questions is not available in this workspace.")
         try:
             who = await self.who(turn_context)
+            return _task_message(await self.message_action(turn_context, who, text))
         except PeerlearnError as exc:
             return _task_message(_friendly(exc))
-        return _task_message(await self.ask_from_message(turn_context, who, text))
-
-    async def ask_from_message(self, ctx: TurnContext, who: Who, text: str) -> str:
-        """Turn a chat message into a question; overridden once routing is available."""
-        return (
-            f"Saved the question “{cards.plain(text, _MAX_INVOKE_TEXT)}”. Type **help** in my chat "
-            "to see how to reach colleagues."
-        )
 
     # commands -----------------------------------------------------------------------------
     def help_entries(self) -> list[tuple[str, str]]:
@@ -385,7 +380,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
     async def _cmd_timezone(self, ctx: TurnContext, who: Who, command: Command) -> Reply:
         if not command.argument:
             return _profile(who.person)
-        person = await self._services.people.update_person(
+        person = await self.services.people.update_person(
             who.organisation.id, who.person.id, time_zone=command.argument.strip()
         )
         return f"Done: I will show times in **{cards.safe(person.time_zone, 64)}**."
@@ -396,7 +391,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         value = data.get("time_zone")
         if not isinstance(value, str) or not value.strip():
             raise BadPayload("pick a time zone")
-        person = await self._services.people.update_person(
+        person = await self.services.people.update_person(
             who.organisation.id, who.person.id, time_zone=value.strip()
         )
         return _profile(person)
@@ -405,7 +400,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         query = command.argument.strip()
         if len(query) < 2:
             return "Whom should I look for? For example **who is Jonas**."
-        people = await self._services.people.list_people(
+        people = await self.services.people.list_people(
             who.organisation.id, limit=8, query=query[:100]
         )
         return cards.colleagues_card(query, [_person_view(p) for p in people])

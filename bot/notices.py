@@ -78,6 +78,8 @@ def render(payload: Mapping[str, Any], time_zone: str = "UTC") -> dict[str, Any]
     fields: Mapping[str, Any] = nested if isinstance(nested, dict) else payload
     if template in _BOOKING_TITLES:
         return _booking(template, fields, time_zone)
+    if template == "expertise.question_offered" and fields.get("offer_id"):
+        return cards.offer_card(fields, when(fields.get("due_at"), time_zone))
     if template in _EXPERTISE:
         title, text = _EXPERTISE[template]
         facts: list[list[str]] = []

@@ -29,6 +29,10 @@ _POLITE = (
 _FILLER = re.compile(r"^(to|for|about|on|with|me)\s+", re.IGNORECASE)
 
 
+class BadPayload(Exception):
+    """Card or invoke data of the wrong shape: answered with 400, nothing changes."""
+
+
 @dataclass(frozen=True)
 class Intent:
     """One thing the bot understands, with the phrases that ask for it."""

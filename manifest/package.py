@@ -63,12 +63,17 @@ class AppSettings:
 # what the bot understands, per scope (titles must parse in bot/parsing.py)
 PERSONAL_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "What I can do"),
+    ("find", "Colleagues who know a topic, e.g. find kubernetes networking"),
+    ("ask", "Ask a question: earlier answers first, then the experts"),
+    ("my bookings", "Your upcoming office hours"),
     ("who is", "Find a colleague by name, e.g. who is Jonas"),
     ("profile", "Your profile and the time zone times are shown in"),
     ("time zone", "Show times in another zone, e.g. time zone Europe/Berlin"),
 )
 TEAM_COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "What I can do in this channel"),
+    ("find", "Colleagues who know a topic, e.g. find kubernetes networking"),
+    ("ask", "Ask a question: earlier answers first, then the experts"),
     ("who is", "Find a colleague by name, e.g. who is Jonas"),
 )
 
@@ -94,6 +99,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "help.personal": "What I can do",
         "help.team": "What I can do in this channel",
         "who": "Find a colleague by name, e.g. who is Jonas",
+        "find": "Colleagues who know a topic, e.g. find kubernetes networking",
+        "ask": "Ask a question: earlier answers first, then the experts",
+        "bookings": "Your upcoming office hours",
         "profile": "Your profile and the time zone times are shown in",
         "timezone": "Show times in another zone, e.g. time zone Europe/Berlin",
     },
@@ -118,11 +126,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "help.personal": "Was ich kann",
         "help.team": "Was ich in diesem Kanal kann",
         "who": "Kollegin oder Kollegen nach Namen finden, z. B. who is Jonas",
+        "find": "Wer kennt sich aus? Z. B. find kubernetes networking",
+        "ask": "Frage stellen: erst frühere Antworten, dann die Fachleute",
+        "bookings": "Deine nächsten Sprechstunden",
         "profile": "Dein Profil und die Zeitzone für Zeitangaben",
         "timezone": "Zeiten in einer anderen Zone zeigen, z. B. time zone Europe/Berlin",
     },
 }
-_COMMAND_STRINGS = {"who is": "who", "profile": "profile", "time zone": "timezone"}
+_COMMAND_STRINGS = {
+    "who is": "who",
+    "find": "find",
+    "ask": "ask",
+    "my bookings": "bookings",
+    "profile": "profile",
+    "time zone": "timezone",
+}
 
 
 def build_manifest(settings: AppSettings) -> dict[str, Any]:

@@ -34,6 +34,8 @@ def problems(card: dict[str, Any]) -> list[str]:
 def texts(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
+            if key == "data":
+                continue  # action data goes back to the bot, it is never rendered
             if key in ("text", "value", "title") and isinstance(value, str):
                 yield value
             else:
@@ -59,6 +61,78 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "person": lambda: cards.person_card(PERSON),
     "info": lambda: cards.info_card(HOSTILE, HOSTILE),
     "notice without template": lambda: notices.render({"title": HOSTILE, "text": HOSTILE}),
+    "experts": lambda: cards.experts_card(
+        HOSTILE,
+        [
+            {
+                **PERSON,
+                "person_id": "1",
+                "reasons": [HOSTILE, "answered 4"],
+                "next_free": "Tue 24 Mar, 10:00",
+            },
+            {**PERSON, "person_id": "2", "email": None, "reasons": [], "next_free": None},
+        ],
+    ),
+    "no experts": lambda: cards.experts_card(HOSTILE, []),
+    "slots": lambda: cards.slots_card(
+        HOSTILE,
+        [
+            {
+                "type_id": "t",
+                "title": HOSTILE,
+                "start": "2026-03-24T09:00:00+00:00",
+                "label": "Tue 24 Mar, 10:00",
+            }
+        ],
+        "Europe/Berlin",
+    ),
+    "no slots": lambda: cards.slots_card(HOSTILE, [], "Europe/Berlin"),
+    **{
+        f"booking {status}": (
+            lambda status=status: cards.booking_card(
+                {
+                    "id": "b",
+                    "title": HOSTILE,
+                    "host": HOSTILE,
+                    "when": "Tue 24 Mar, 10:00",
+                    "status": status,
+                }
+            )
+        )
+        for status in ("confirmed", "pending", "waitlisted", "cancelled", "declined")
+    },
+    "bookings": lambda: cards.bookings_card(
+        [
+            {
+                "id": "b",
+                "title": HOSTILE,
+                "host": HOSTILE,
+                "when": "Tue 24 Mar, 10:00",
+                "status": "confirmed",
+            }
+        ],
+        "Asia/Kolkata",
+    ),
+    "no bookings": lambda: cards.bookings_card([], "UTC"),
+    "reuse": lambda: cards.reuse_card(
+        "q",
+        HOSTILE,
+        [
+            {"title": HOSTILE, "answer": HOSTILE},
+            {"title": HOSTILE, "url": "https://wiki.example/x"},
+        ],
+    ),
+    "nothing to reuse": lambda: cards.reuse_card("q", HOSTILE, []),
+    "offer": lambda: notices.render(
+        {
+            "template": "expertise.question_offered",
+            "offer_id": "o",
+            "title": HOSTILE,
+            "due_at": "2026-03-24T09:00:00+00:00",
+            "reasons": [HOSTILE],
+        },
+        "Asia/Kolkata",
+    ),
     **{
         f"notice {t}": (
             lambda t=t: notices.render({"template": t, "fields": BOOKING}, "Asia/Kolkata")

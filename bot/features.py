@@ -1,0 +1,280 @@
+"""Finding experts, asking questions and booking office hours from Teams.
+
+Each handler takes the resolved person and the command or card data and returns a reply (text
+or card). Card data is checked here (`BadPayload` → 400); everything else is the core's call,
+whose `PeerlearnError`s the bot turns into friendly text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from botbuilder.core import TurnContext
+
+from bot import cards
+from bot.parsing import BadPayload, Command, Intent
+from core.errors import Forbidden, InvalidInput
+from core.timezones import to_local
+
+if TYPE_CHECKING:
+    from bot.handler import PeerlearnBot, Reply, Who
+
+SLOT_DAYS = 21
+MAX_SLOTS = 6
+
+INTENTS: tuple[Intent, ...] = (
+    Intent(
+        "find",
+        (
+            "find an expert for",
+            "find an expert on",
+            "find an expert",
+            "find expert",
+            "find experts",
+            "who knows about",
+            "who knows",
+            "expert on",
+            "experts on",
+            "find",
+        ),
+        "find kubernetes networking",
+        "colleagues who know a topic, with their next free office hours",
+    ),
+    Intent(
+        "ask",
+        ("ask the experts", "ask experts", "ask a question", "question", "ask"),
+        "ask How do I rotate our SAML certificate?",
+        "see earlier answers first, then reach the experts",
+    ),
+    Intent(
+        "bookings",
+        ("my bookings", "bookings", "my sessions", "booked"),
+        "my bookings",
+        "your upcoming office hours, to cancel or check",
+    ),
+)
+
+
+def uuid_field(data: Mapping[str, Any], name: str) -> UUID:
+    try:
+        return UUID(str(data.get(name)))
+    except ValueError:
+        raise BadPayload(f"{name} is missing or not an id") from None
+
+
+def when(moment: datetime, zone_name: str) -> str:
+    local = to_local(moment, zone_name)
+    return f"{local:%a %d %b, %H:%M}"
+
+
+def install(bot: PeerlearnBot) -> None:
+    """Add these intents, commands and card verbs to the bot."""
+    bot.intents.extend(INTENTS)
+    flows = Flows(bot)
+    bot.commands.update(
+        {"find": flows.find, "ask": flows.ask_command, "bookings": flows.mine_command}
+    )
+    bot.actions.update(
+        {
+            "booking.slots": flows.slots,
+            "booking.book": flows.book,
+            "booking.cancel": flows.cancel,
+            "booking.mine": flows.mine,
+            "question.ask": flows.ask_action,
+            "question.route": flows.route,
+            "question.resolved": flows.resolved,
+            "offer.accept": flows.accept_offer,
+            "offer.decline": flows.decline_offer,
+        }
+    )
+    bot.message_action = flows.ask_from_message
+
+
+class Flows:
+    def __init__(self, bot: PeerlearnBot) -> None:
+        self._bot = bot
+
+    @property
+    def _s(self) -> Any:
+        return self._bot.services
+
+    # find an expert -------------------------------------------------------------------------
+    async def find(self, ctx: TurnContext, who: Who, command: Command) -> Reply:
+        topic = command.argument.strip()
+        if len(topic) < 2:
+            return "What should they know about? For example **find kubernetes networking**."
+        result = await self._s.expertise.match(
+            who.organisation.id, topic, asker_id=who.person.id, top=3
+        )
+        ids = [e.person_id for e in result.experts]
+        people = {p.id: p for p in await self._people(who, ids)}
+        now = self._s.clock.now()
+        free = (
+            await self._s.office_hours.next_free_slots(who.organisation.id, ids, now) if ids else {}
+        )
+        experts = []
+        for expert in result.experts:
+            person = people.get(expert.person_id)
+            if person is None:
+                continue
+            slot = free.get(expert.person_id)
+            experts.append(
+                {
+                    "person_id": person.id,
+                    "name": person.name,
+                    "email": person.email,
+                    "time_zone": person.time_zone,
+                    "reasons": list(expert.reasons),
+                    "next_free": when(slot, who.person.time_zone) if slot else None,
+                }
+            )
+        return cards.experts_card(topic, experts)
+
+    async def _people(self, who: Who, ids: list[UUID]) -> list[Any]:
+        async with self._s.uow() as uow:
+            return list(await uow.people.get_many(who.organisation.id, ids))
+
+    # office hours -----------------------------------------------------------------------------
+    async def slots(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        host_id = uuid_field(data, "host_id")
+        host = await self._s.people.get_person(who.organisation.id, host_id)
+        now = self._s.clock.now()
+        found: list[dict[str, Any]] = []
+        for t in await self._s.office_hours.list_types(who.organisation.id, host_id):
+            for slot in await self._s.office_hours.slots(
+                who.organisation.id, t.id, now, now + timedelta(days=SLOT_DAYS), include_full=False
+            ):
+                found.append(
+                    {
+                        "type_id": t.id,
+                        "title": t.title,
+                        "start": slot.start_utc.isoformat(),
+                        "label": when(slot.start_utc, who.person.time_zone),
+                        "sort": slot.start_utc,
+                    }
+                )
+        found.sort(key=lambda s: s["sort"])
+        return cards.slots_card(host.name, found[:MAX_SLOTS], who.person.time_zone)
+
+    async def book(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        type_id = uuid_field(data, "type_id")
+        raw = data.get("start")
+        try:
+            start = datetime.fromisoformat(str(raw))
+        except ValueError:
+            raise BadPayload("start is not a time") from None
+        if start.tzinfo is None:
+            raise BadPayload("start needs a UTC offset")
+        key = f"teams:{ctx.activity.id}" if ctx.activity.id else None
+        result = await self._s.office_hours.book(
+            who.organisation.id, type_id, who.person.id, start, idempotency_key=key
+        )
+        return await self._booking_card(who, result.booking)
+
+    async def cancel(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        booking_id = uuid_field(data, "booking_id")
+        booking = await self._s.office_hours.get_booking(who.organisation.id, booking_id)
+        if booking.person_id != who.person.id:
+            raise Forbidden("that booking is not yours to cancel")
+        if booking.status in ("cancelled", "declined"):
+            return await self._booking_card(who, booking)
+        booking = await self._s.office_hours.cancel(
+            who.organisation.id, booking_id, "cancelled in Teams", by=who.person.id
+        )
+        return await self._booking_card(who, booking)
+
+    async def mine_command(self, ctx: TurnContext, who: Who, command: Command) -> Reply:
+        return await self.mine(ctx, who, {})
+
+    async def mine(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        bookings = await self._s.office_hours.bookings_for_person(
+            who.organisation.id, who.person.id, limit=10
+        )
+        views = [await self._view(who, b) for b in bookings]
+        return cards.bookings_card(views, who.person.time_zone)
+
+    async def _booking_card(self, who: Who, booking: Any) -> Reply:
+        return cards.booking_card(await self._view(who, booking))
+
+    async def _view(self, who: Who, booking: Any) -> dict[str, Any]:
+        t = await self._s.office_hours.get_type(who.organisation.id, booking.type_id)
+        host = await self._s.people.get_person(who.organisation.id, booking.host_id)
+        return {
+            "id": booking.id,
+            "title": t.title,
+            "host": host.name,
+            "when": when(booking.start_utc, who.person.time_zone),
+            "status": booking.status,
+        }
+
+    # questions ------------------------------------------------------------------------------
+    async def ask_command(self, ctx: TurnContext, who: Who, command: Command) -> Reply:
+        if len(command.argument.strip()) < 5:
+            return "What would you like to know? For example **ask How do I rotate our SAML certificate?**"
+        return await self._ask(who, command.argument)
+
+    async def ask_action(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        text = data.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise BadPayload("the question text is missing")
+        return await self._ask(who, text)
+
+    async def _ask(self, who: Who, text: str) -> Reply:
+        question, reuse = await self._s.expertise.ask(who.organisation.id, who.person.id, text)
+        hits: list[dict[str, Any]] = [
+            {"title": r.question.title, "answer": r.answer.text if r.answer else ""}
+            for r in reuse.questions
+        ]
+        hits += [{"title": r.title, "url": r.url} for r in reuse.resources]
+        return cards.reuse_card(str(question.id), question.title, hits)
+
+    async def _own_question(self, who: Who, data: Mapping[str, Any]) -> UUID:
+        question_id = uuid_field(data, "question_id")
+        question, _, _ = await self._s.expertise.question(who.organisation.id, question_id)
+        if question.asker_id != who.person.id:
+            raise Forbidden("only the person who asked can do that")
+        return question_id
+
+    async def route(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        question_id = await self._own_question(who, data)
+        offers = await self._s.expertise.route(who.organisation.id, question_id)
+        if not offers:
+            return "Nobody who knows this is available right now. I will keep trying and tell you here."
+        return (
+            f"I asked {len(offers)} colleague{'s' if len(offers) != 1 else ''} who know this. "
+            "You will hear from them here."
+        )
+
+    async def resolved(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        question_id = await self._own_question(who, data)
+        await self._s.expertise.resolve_by_reuse(who.organisation.id, question_id)
+        return "Glad that helped. Nobody was disturbed."
+
+    async def ask_from_message(self, ctx: TurnContext, who: Who, text: str) -> str:
+        if len(text) < 5:
+            raise InvalidInput("that message is too short to ask about")
+        question, _ = await self._s.expertise.ask(who.organisation.id, who.person.id, text)
+        offers = await self._s.expertise.route(who.organisation.id, question.id)
+        if not offers:
+            return f"Saved “{cards.plain(question.title, 120)}”. Nobody who knows it is free now; I will keep trying."
+        return (
+            f"I asked {len(offers)} colleague{'s' if len(offers) != 1 else ''} about "
+            f"“{cards.plain(question.title, 120)}”. You will hear back in your chat with me."
+        )
+
+    # experts answering offers ---------------------------------------------------------------
+    async def accept_offer(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        offer_id = uuid_field(data, "offer_id")
+        await self._s.expertise.accept_offer(who.organisation.id, offer_id, who.person.id)
+        return "Thank you! The colleague who asked knows you are on it."
+
+    async def decline_offer(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        offer_id = uuid_field(data, "offer_id")
+        reason = data.get("reason")
+        if not isinstance(reason, str):
+            reason = ""
+        await self._s.expertise.decline_offer(who.organisation.id, offer_id, who.person.id, reason)
+        return "Understood. I will ask someone else."

@@ -1,0 +1,210 @@
+"""Card-first flows over HTTP: find an expert, pick a time, book, list and cancel; ask with
+earlier answers first; the message action routes a chat message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.web import create_app
+from core.people.model import ExternalIdentity
+from core.people.service import IdentityHints
+from tests.teams_connector import TENANT, USER_AAD, FakeConnector, invoke, playground_activity
+
+OTHER_AAD = "aaaaaaaa-0000-0000-0000-000000000011"
+
+
+@pytest.fixture
+async def connector(aiohttp_server: Any) -> FakeConnector:
+    fake = FakeConnector()
+    server = await aiohttp_server(fake.app(), host="127.0.0.1")
+    fake.url = str(server.make_url("/")).rstrip("/")
+    return fake
+
+
+@pytest.fixture
+async def world(services: Any) -> Any:
+    org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
+    jonas = await services.people.add_person(
+        org.id, "Jonas Becker", "jonas@contoso.example", "Europe/Berlin"
+    )
+    await services.expertise.add_skill(org.id, "Kubernetes")
+    await services.expertise.update_profile(
+        org.id, jonas.id, headline="Platform team", skills={"Kubernetes": 5}
+    )
+    await services.office_hours.create_type(
+        org.id,
+        jonas.id,
+        {
+            "title": "Kubernetes clinic",
+            "rules": [{"weekday": "tue", "start": "09:00", "end": "11:00"}],
+            "slot_minutes": 30,
+            "interval_minutes": 30,
+        },
+    )
+    return org, jonas
+
+
+@pytest.fixture
+async def bot(aiohttp_client: Any, settings: Any, services: Any, world: Any) -> Any:
+    return await aiohttp_client(create_app(settings, services))
+
+
+def say(connector: FakeConnector, text: str, **changes: Any) -> dict[str, Any]:
+    activity = playground_activity(
+        "message/personal/False/False", connector.url, text=text, localTimezone="Asia/Kolkata"
+    )
+    activity.update(changes)
+    return activity
+
+
+def press(
+    connector: FakeConnector, verb: str, data: dict[str, Any], **changes: Any
+) -> dict[str, Any]:
+    value = {"action": {"type": "Action.Execute", "verb": verb, "data": {"verb": verb, **data}}}
+    activity = invoke("adaptiveCard/action", value, connector.url, localTimezone="Asia/Kolkata")
+    activity.update(changes)
+    return activity
+
+
+def actions(card: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Action."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+async def card_reply(bot: Any, activity: dict[str, Any]) -> dict[str, Any]:
+    resp = await bot.post("/api/messages", json=activity)
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive", body
+    return dict(body["value"])
+
+
+async def test_find_an_expert_then_book_their_office_hours_from_the_cards(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    org, _ = world
+    resp = await bot.post("/api/messages", json=say(connector, "find an expert for kubernetes"))
+    assert resp.status == 200
+    [reply] = connector.messages()
+    [experts] = reply.cards
+    assert "Jonas Becker" in experts["body"][1]["items"][0]["text"]
+    # Tuesday 09:00 in Berlin is 13:30 for a reader in India
+    assert "Tue 24 Mar, 13:30" in experts["body"][1]["items"][-2]["text"]
+    see_times = next(a for a in actions(experts) if a.get("verb") == "booking.slots")
+
+    slots = await card_reply(bot, press(connector, "booking.slots", see_times["data"]))
+    first = next(a for a in actions(slots) if a.get("verb") == "booking.book")
+    assert first["title"] == "Tue 24 Mar, 13:30"
+
+    booked = await card_reply(bot, press(connector, "booking.book", first["data"], id="book-1"))
+    assert booked["body"][0]["text"] == "You're booked"
+    facts = {f["title"]: f["value"] for f in booked["body"][1]["facts"]}
+    assert facts == {
+        "What": "Kubernetes clinic",
+        "With": "Jonas Becker",
+        "When": "Tue 24 Mar, 13:30",
+    }
+
+    # Teams retries an invoke it did not hear back from in time: still one booking
+    again = await card_reply(bot, press(connector, "booking.book", first["data"], id="book-1"))
+    assert again["body"][0]["text"] == "You're booked"
+
+    resp = await bot.post("/api/messages", json=say(connector, "my bookings"))
+    assert resp.status == 200
+    mine = connector.messages()[-1].cards[0]
+    listed = [c for c in mine["body"] if c["type"] == "Container"]
+    assert len(listed) == 1
+    cancel = next(a for a in actions(mine) if a.get("verb") == "booking.cancel")
+
+    # someone else cannot cancel it
+    intruder = press(connector, "booking.cancel", cancel["data"])
+    intruder["from"] = {"id": "29:user-1", "name": "User 1", "aadObjectId": OTHER_AAD}
+    resp = await bot.post("/api/messages", json=intruder)
+    body = await resp.json()
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    assert "not yours" in body["value"]
+    asker = await services.people.resolve_person(
+        ExternalIdentity("teams", TENANT, USER_AAD), IdentityHints()
+    )
+    [booking] = await services.office_hours.bookings_for_person(org.id, asker.id)
+    assert booking.status == "confirmed"
+
+    cancelled = await card_reply(bot, press(connector, "booking.cancel", cancel["data"]))
+    assert cancelled["body"][0]["text"] == "Cancelled"
+
+
+async def test_booking_with_stale_or_forged_card_data_changes_nothing(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    cases = [
+        {"type_id": "nope", "start": "2026-03-24T08:00:00+00:00"},
+        {"type_id": "6f0c2a3e-8c1d-4b7a-9e2f-3a4b5c6d7e8f", "start": "2026-03-24T08:00:00+00:00"},
+        {"start": "tomorrow"},
+    ]
+    for data in cases:
+        resp = await bot.post("/api/messages", json=press(connector, "booking.book", data))
+        assert resp.status in (200, 400), data
+        body = await resp.json()
+        assert body["type"] in (
+            "application/vnd.microsoft.error",
+            "application/vnd.microsoft.activity.message",
+        )
+    resp = await bot.post(
+        "/api/messages",
+        json=press(
+            connector, "booking.cancel", {"booking_id": "6f0c2a3e-8c1d-4b7a-9e2f-3a4b5c6d7e8f"}
+        ),
+    )
+    assert (await resp.json())["type"] == "application/vnd.microsoft.activity.message"
+
+
+async def test_asking_shows_earlier_answers_before_routing(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    resp = await bot.post(
+        "/api/messages", json=say(connector, "ask How do I debug a crashing kubernetes pod?")
+    )
+    assert resp.status == 200
+    [card] = connector.messages()[-1].cards
+    route = next(a for a in actions(card) if a.get("verb") == "question.route")
+    resp = await bot.post("/api/messages", json=press(connector, "question.route", route["data"]))
+    body = await resp.json()
+    assert body["type"] == "application/vnd.microsoft.activity.message"
+    assert "I asked 1 colleague" in body["value"]
+
+
+async def test_the_message_action_routes_a_chat_message(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    value = {
+        "commandId": "askExperts",
+        "commandContext": "message",
+        "messagePayload": {
+            "id": "1795303475979",
+            "body": {
+                "contentType": "html",
+                "content": "<p>Our <b>kubernetes</b> pods keep crashing after the upgrade, why?</p>",
+            },
+        },
+    }
+    resp = await bot.post(
+        "/api/messages", json=invoke("composeExtension/submitAction", value, connector.url)
+    )
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["task"]["type"] == "message"
+    assert "I asked 1 colleague" in body["task"]["value"]
