@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from uuid import UUID
 
 from core.errors import InvalidInput
@@ -210,12 +210,22 @@ class Booking:
         return f"{self.id}@peerlearn"
 
 
-@dataclass(frozen=True)
-class Slot:
-    start_utc: datetime
-    end_utc: datetime
+class Slot(NamedTuple):
+    """A bookable start. Times are kept as POSIX seconds because slot lists are large and built
+    in hot loops; `start_utc` and `end_utc` give them as aware UTC datetimes."""
+
+    start_ts: float
+    end_ts: float
     seats_left: int
     capacity: int
+
+    @property
+    def start_utc(self) -> datetime:
+        return datetime.fromtimestamp(self.start_ts, UTC)
+
+    @property
+    def end_utc(self) -> datetime:
+        return datetime.fromtimestamp(self.end_ts, UTC)
 
 
 @dataclass(frozen=True)

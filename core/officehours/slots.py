@@ -12,7 +12,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from core.officehours.model import Interval, OfficeHoursType, Slot, Window
@@ -77,26 +78,37 @@ class Occupancy:
 
 
 class _Busy:
-    """Sorted busy intervals answering 'does [a, b) overlap anything but `key`?' quickly."""
+    """Sorted busy intervals (POSIX seconds) answering 'does [a, b) overlap anything but `key`?'."""
 
     def __init__(self, intervals: Sequence[Interval]) -> None:
-        self.items = sorted(intervals, key=lambda i: i.start)
-        self.starts = [i.start for i in self.items]
-        self.max_end: list[datetime] = []
-        running: datetime | None = None
-        for i in self.items:
-            running = i.end if running is None or i.end > running else running
+        items = sorted(
+            (
+                (
+                    i.start.timestamp(),
+                    i.end.timestamp(),
+                    (i.key[0], i.key[1].timestamp()) if i.key else None,
+                )
+                for i in intervals
+            ),
+            key=lambda x: x[0],
+        )
+        self.items = items
+        self.starts = [x[0] for x in items]
+        self.max_end: list[float] = []
+        running = float("-inf")
+        for _, end, _ in items:
+            running = max(running, end)
             self.max_end.append(running)
 
-    def blocks(self, a: datetime, b: datetime, key: tuple[object, datetime]) -> bool:
+    def blocks(self, a: float, b: float, key: tuple[object, float]) -> bool:
         idx = bisect_left(self.starts, b)
         if idx == 0 or self.max_end[idx - 1] <= a:
             return False
         for j in range(idx - 1, -1, -1):
             if self.max_end[j] <= a:
                 break
-            item = self.items[j]
-            if item.end > a and item.key != key:
+            _, end, item_key = self.items[j]
+            if end > a and item_key != key:
                 return True
         return False
 
@@ -104,6 +116,49 @@ class _Busy:
 def bookable_window(t: OfficeHoursType, now: datetime) -> tuple[datetime, datetime]:
     """The earliest and latest start a booking made `now` may have."""
     return now + timedelta(minutes=t.min_notice_minutes), now + timedelta(days=t.horizon_days)
+
+
+@lru_cache(maxsize=16384)
+def _day_start(tz_name: str, day: date) -> tuple[float, bool]:
+    """Local midnight of `day` as POSIX seconds, and whether the day has one UTC offset
+    throughout (no DST change): a fact of the zone, shared by everyone who lives in it."""
+    tz = zone(tz_name)
+    start = datetime.combine(day, time(0), tz)
+    end = datetime.combine(day, time(23, 59, 59, 999999), tz)
+    uniform = start.utcoffset() == end.utcoffset() and _exists(start, tz)
+    return start.timestamp(), uniform
+
+
+def _seconds(t: time) -> float:
+    return t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+
+
+def _window_seconds(t: OfficeHoursType, day: date, window: Window, tz: ZoneInfo) -> list[float]:
+    """Slot starts of one window as POSIX seconds; a day without DST change is arithmetic."""
+    midnight, uniform = _day_start(t.time_zone, day)
+    if not uniform:
+        return [s.timestamp() for s in window_starts(t, day, window, tz)]
+    length = t.slot_minutes * 60
+    step = t.interval_minutes * 60
+    first = midnight + _seconds(window.start)
+    last = midnight + _seconds(window.end) - length
+    if last < first:
+        return []
+    return [first + k * step for k in range(int((last - first) // step) + 1)]
+
+
+#: a key no busy interval has: every overlap counts
+_NO_KEY: tuple[object, float] = (object(), -1.0)
+
+
+def _any_between(sorted_values: list[float], a: float, b: float) -> bool:
+    i = bisect_left(sorted_values, a)
+    return i < len(sorted_values) and sorted_values[i] <= b
+
+
+def starts_after(day: date, hi: float, tz: ZoneInfo) -> bool:
+    """Whether local `day` begins after `hi` (then no later day can have slots either)."""
+    return datetime.combine(day, time(0), tz).timestamp() >= hi
 
 
 def compute_slots(
@@ -116,38 +171,68 @@ def compute_slots(
     include_full: bool = False,
     limit: int | None = None,
 ) -> list[Slot]:
-    """Bookable slots of `t` starting in [start_utc, end_utc), earliest first."""
+    """Bookable slots of `t` starting in [start_utc, end_utc), earliest first.
+
+    The inner loop works on POSIX seconds (floats) and builds datetimes only for the slots it
+    returns: that is what makes 1,000 experts × 14 days cheap.
+    """
     if not t.bookable:
         return []
     earliest, latest = bookable_window(t, now)
-    lo = max(start_utc, earliest)
-    hi = min(end_utc, latest + timedelta(microseconds=1))
-    if lo >= hi:
+    lo_dt = max(start_utc, earliest)
+    hi_dt = min(end_utc, latest + timedelta(microseconds=1))
+    if lo_dt >= hi_dt:
         return []
+    lo, hi = lo_dt.timestamp(), hi_dt.timestamp()
     tz = zone(t.time_zone)
-    length = t.slot_length
-    before = timedelta(minutes=t.buffer_before_minutes)
-    after = timedelta(minutes=t.buffer_after_minutes)
+    length = t.slot_minutes * 60.0
+    before = t.buffer_before_minutes * 60.0
+    after = t.buffer_after_minutes * 60.0
     busy = _Busy(occupancy.busy)
-    taken = occupancy.taken
+    check_busy = bool(busy.items)
+    taken = {k.timestamp(): v for k, v in occupancy.taken.items()}
+    taken_keys = sorted(taken)
     day_counts = occupancy.day_counts or {}
     week_counts = occupancy.week_counts or {}
     capacity = t.capacity
+    type_id = t.id
     out: list[Slot] = []
-    day = lo.astimezone(tz).date() - timedelta(days=1)
-    last_day = hi.astimezone(tz).date()
+    new = tuple.__new__  # Slot(...) without the namedtuple's Python-level __new__
+    append = out.append
+    day = lo_dt.astimezone(tz).date() - timedelta(days=1)
+    last_day = hi_dt.astimezone(tz).date()
     one_day = timedelta(days=1)
     while day <= last_day:
         windows = t.windows_on(day)
+        if not windows:
+            day += one_day
+            continue
         day_full = (t.max_per_day is not None and day_counts.get(day, 0) >= t.max_per_day) or (
             t.max_per_week is not None and week_counts.get(week_key(day), 0) >= t.max_per_week
         )
         for window in sorted(windows, key=lambda w: w.start):
-            for s in window_starts(t, day, window, tz):
-                if s < lo:
+            starts = _window_seconds(t, day, window, tz)
+            if not starts or starts[-1] < lo:
+                continue
+            if starts[0] < lo or starts[-1] >= hi:
+                starts = starts[bisect_left(starts, lo) : bisect_left(starts, hi)]
+                if not starts:
+                    if starts_after(day, hi, tz):
+                        return out
                     continue
-                if s >= hi:
-                    break
+            first, last = starts[0], starts[-1]
+            clean = (
+                not day_full
+                and not (taken_keys and _any_between(taken_keys, first, last))
+                and not (check_busy and busy.blocks(first - before, last + length + after, _NO_KEY))
+            )
+            if clean:
+                # the common case: nothing booked or busy near this window, every start is a slot
+                out.extend([new(Slot, (x, x + length, capacity, capacity)) for x in starts])
+                if limit is not None and len(out) >= limit:
+                    return out[:limit]
+                continue
+            for s in starts:
                 used = taken.get(s, 0)
                 if day_full and used == 0:
                     continue
@@ -155,9 +240,9 @@ def compute_slots(
                 if left <= 0 and not include_full:
                     continue
                 e = s + length
-                if busy.blocks(s - before, e + after, (t.id, s)):
+                if check_busy and busy.blocks(s - before, e + after, (type_id, s)):
                     continue
-                out.append(Slot(s, e, max(left, 0), capacity))
+                append(Slot(s, e, left if left > 0 else 0, capacity))
                 if limit is not None and len(out) >= limit:
                     return out
         day += one_day
@@ -235,5 +320,5 @@ def naive_slots(
             for b in occupancy.busy
         ):
             continue
-        out.append(Slot(s, e, t.capacity - used, t.capacity))
+        out.append(Slot(s.timestamp(), e.timestamp(), t.capacity - used, t.capacity))
     return out
