@@ -18,7 +18,13 @@ from typing import Any
 from app.lti_delivery import register_lms
 from app.settings import Settings
 from app.teams import register_teams_notices
-from core.calendar import CalendarDelivery
+from core.calendar import (
+    CalendarDelivery,
+    CalendarLink,
+    EventIdLookup,
+    EventRecorder,
+    EventRef,
+)
 from core.delivery import HandlerRegistry, Result, SkippedError
 from core.outbox import OutboxMessage, OutboxTopic
 from core.services import Services
@@ -79,11 +85,9 @@ async def register_graph(
     stack.push_async_callback(client.close)
     await client.warm_up()
 
-    async def event_id_of(aggregate_type: str, aggregate_id: str) -> str | None:
-        async with services.uow() as uow:
-            return await uow.outbox.last_result_value(aggregate_type, aggregate_id, "event_id")
-
-    calendar = CalendarDelivery(GraphCalendar(client), event_id_of)
+    calendar = CalendarDelivery(
+        GraphCalendar(client), calendar_event_id(services), recorders=[link_recorder(services)]
+    )
     registry.register_batch(OutboxTopic.CALENDAR_UPSERT, calendar.deliver_many, max_batch=20)
     registry.register_batch(OutboxTopic.CALENDAR_CANCEL, calendar.deliver_many, max_batch=20)
     registry.register(OutboxTopic.TEAMS_CHANNEL, GraphChannels(client).deliver)
@@ -97,6 +101,43 @@ async def register_graph(
     else:
         registry.register(OutboxTopic.LEARNING_COMPLETION, _skip_no_provider)
     log.info("Microsoft Graph delivery on %s", settings.graph_base_url)
+
+
+def calendar_event_id(services: Services) -> EventIdLookup:
+    """The event an aggregate already has: its calendar link, else an earlier delivered row."""
+
+    async def lookup(aggregate_type: str, aggregate_id: str) -> str | None:
+        async with services.uow() as uow:
+            link = await uow.calendar_links.get(aggregate_type, aggregate_id)
+            if link is not None:
+                return link.event_id
+            return await uow.outbox.last_result_value(aggregate_type, aggregate_id, "event_id")
+
+    return lookup
+
+
+def link_recorder(services: Services) -> EventRecorder:
+    """Keep each booking's calendar link (event id, iCalUId, join URL) up to date."""
+
+    async def record(message: OutboxMessage, ref: EventRef) -> None:
+        cancelled = message.kind == OutboxTopic.CALENDAR_CANCEL
+        async with services.uow() as uow:
+            known = await uow.calendar_links.get(message.aggregate_type, message.aggregate_id)
+            await uow.calendar_links.save(
+                CalendarLink(
+                    organisation_id=message.organisation_id,
+                    aggregate_type=message.aggregate_type,
+                    aggregate_id=message.aggregate_id,
+                    event_id=ref.event_id,
+                    ical_uid=ref.ical_uid or (known.ical_uid if known else ""),
+                    join_url=ref.join_url or (known.join_url if known else ""),
+                    cancelled=cancelled,
+                    updated_at=services.clock.now(),
+                )
+            )
+            await uow.commit()
+
+    return record
 
 
 async def _skip_no_provider(message: OutboxMessage) -> Result:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from uuid import UUID
 
 from core.delivery import DeliveryError, PermanentError, Result, SkippedError
 from core.outbox import OutboxMessage
@@ -130,6 +131,27 @@ class EventRef:
 
 
 @dataclass(frozen=True)
+class CalendarLink:
+    """Where a booking (or group session) lives in its organizer's calendar: shown by the bot,
+    the LTI pages and the `.ics` as the Teams join link."""
+
+    organisation_id: UUID
+    aggregate_type: str
+    aggregate_id: str
+    event_id: str
+    ical_uid: str
+    join_url: str
+    cancelled: bool
+    updated_at: datetime
+
+
+class CalendarLinkRepository(Protocol):
+    async def save(self, link: CalendarLink) -> None: ...
+
+    async def get(self, aggregate_type: str, aggregate_id: str) -> CalendarLink | None: ...
+
+
+@dataclass(frozen=True)
 class UpsertEvent:
     transaction_id: str
     spec: CalendarEventSpec
@@ -158,7 +180,7 @@ class CalendarSync(Protocol):
 
 #: (aggregate_type, aggregate_id) → the event id an earlier delivered row of it recorded
 EventIdLookup = Callable[[str, str], Awaitable[str | None]]
-#: told about every created/updated event, e.g. to store the join URL on the booking
+#: told about every created, updated or cancelled event, e.g. to keep the booking's join URL
 EventRecorder = Callable[[OutboxMessage, EventRef], Awaitable[None]]
 
 
@@ -194,12 +216,12 @@ class CalendarDelivery:
                 if isinstance(answer, DeliveryError):
                     outcomes[index] = answer
                     continue
-                if isinstance(op, CancelEvent):
-                    outcomes[index] = {"event_id": answer.event_id, "cancelled": True}
-                    continue
                 for record in self.recorders:
                     await record(messages[index], answer)
-                outcomes[index] = answer.as_result()
+                if isinstance(op, CancelEvent):
+                    outcomes[index] = {"event_id": answer.event_id, "cancelled": True}
+                else:
+                    outcomes[index] = answer.as_result()
         return [o if o is not None else PermanentError("not delivered") for o in outcomes]
 
     async def _operation(self, message: OutboxMessage) -> CalendarOp:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from core.calendar import CalendarLink
 from core.clock import Clock
 from core.errors import Conflict, InvalidInput, NotFound
 from core.outbox import OutboxMessage
@@ -68,6 +69,12 @@ class OutboxAdmin:
             await uow.outbox.update(message)
             await uow.commit()
         return message
+
+    async def calendar_event(self, aggregate_type: str, aggregate_id: str) -> CalendarLink | None:
+        """The calendar event (id, iCalUId, Teams join URL) synced for a booking or session, if
+        the worker has delivered it; front doors show its join URL."""
+        async with self._uow() as uow:
+            return await uow.calendar_links.get(aggregate_type, aggregate_id)
 
     def _revive(self, message: OutboxMessage) -> None:
         message.status = "pending"

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol
 from uuid import UUID
 
+from core.calendar import CalendarLinkRepository
 from core.communities.ports import (
     CohortRepository,
     CommunityQuestionRepository,
@@ -64,6 +65,7 @@ class UnitOfWork(Protocol):
     people: PersonRepository
     api_keys: ApiKeyRepository
     outbox: OutboxRepository
+    calendar_links: CalendarLinkRepository
     office_hours_types: OfficeHoursTypeRepository
     occurrences: OccurrenceRepository
     bookings: BookingRepository

@@ -16,9 +16,10 @@ from adapters.db.repositories.communities import (
 from adapters.db.repositories.expertise import DbExpertise
 from adapters.db.repositories.lti import DbLti
 from adapters.db.repositories.officehours import DbBookings, DbOccurrences, DbOfficeHoursTypes
-from adapters.db.repositories.outbox import DbOutbox
+from adapters.db.repositories.outbox import DbCalendarLinks, DbOutbox
 from adapters.db.repositories.people import DbApiKeys, DbOrganisations, DbPeople
 from adapters.db.repositories.teams import DbConversationRefs
+from core.calendar import CalendarLinkRepository
 from core.communities.ports import (
     CohortRepository,
     CommunityQuestionRepository,
@@ -49,6 +50,7 @@ class DbUnitOfWork:
         self.people: PersonRepository = DbPeople()
         self.api_keys: ApiKeyRepository = DbApiKeys()
         self.outbox: OutboxRepository = DbOutbox()
+        self.calendar_links: CalendarLinkRepository = DbCalendarLinks()
         self.office_hours_types: OfficeHoursTypeRepository = DbOfficeHoursTypes()
         self.occurrences: OccurrenceRepository = DbOccurrences()
         self.bookings: BookingRepository = DbBookings()

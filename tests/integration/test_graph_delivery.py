@@ -179,6 +179,9 @@ async def test_a_booking_cancelled_while_its_create_still_fails_ends_as_one_canc
     assert event["isCancelled"] is True and event["cancelComment"] == "expert is ill"
     assert sum(graph.cancel_calls.values()) == 1
     assert {r.status for r in await rows(services)} == {"done"}
+    link = await services.outbox.calendar_event("booking", "b1")
+    assert link is not None and link.cancelled and link.event_id == event["id"]
+    assert link.join_url == event["onlineMeeting"]["joinUrl"]
 
 
 async def test_group_session_updates_keep_one_event_with_every_attendee(
@@ -198,6 +201,9 @@ async def test_group_session_updates_keep_one_event_with_every_attendee(
             await drain_until_settled(w, services, clock)
     (event,) = graph.events.values()
     assert sorted(a["emailAddress"]["address"] for a in event["attendees"]) == sorted(seats)
+    link = await services.outbox.calendar_event("booking", "occ-1")
+    assert link is not None and not link.cancelled and link.event_id == event["id"]
+    assert link.ical_uid == event["iCalUId"] and link.join_url.startswith("https://teams.")
 
 
 async def test_a_failing_calendar_does_not_hold_back_the_booking_s_chat_notice(

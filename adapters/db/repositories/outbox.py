@@ -6,12 +6,14 @@ import itertools
 import time
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from tortoise.expressions import F, Q
 from tortoise.functions import Count, Min
 
-from adapters.db.tables.outbox import OutboxRow
+from adapters.db.tables.outbox import CalendarLinkRow, OutboxRow
+from core.calendar import CalendarLink
 from core.outbox import OutboxMessage
 
 OPEN = ("pending", "in_flight")
@@ -211,8 +213,9 @@ class DbOutbox:
 
             sets = ", ".join(f'"{c}" = {mark(i + 1)}' for i, c in enumerate(columns))
             n = len(columns)
+            # only our own column names and placeholders are formatted into the statement
             sql = (
-                f'UPDATE "outbox" SET {sets}, "lease_until" = NULL, "lease_token" = NULL '
+                f'UPDATE "outbox" SET {sets}, "lease_until" = NULL, "lease_token" = NULL '  # noqa: S608
                 f'WHERE "id" = {mark(n + 1)} AND "lease_token" = {mark(n + 2)} '
                 "AND \"status\" = 'in_flight'"
             )
@@ -247,3 +250,42 @@ class DbOutbox:
             if value:
                 return str(value)
         return None
+
+
+class DbCalendarLinks:
+    async def save(self, link: CalendarLink) -> None:
+        values: dict[str, Any] = {
+            "organisation_id": link.organisation_id,
+            "event_id": link.event_id,
+            "ical_uid": link.ical_uid,
+            "join_url": link.join_url,
+            "cancelled": link.cancelled,
+            "updated_at": link.updated_at,
+        }
+        updated = await CalendarLinkRow.filter(
+            aggregate_type=link.aggregate_type, aggregate_id=link.aggregate_id
+        ).update(**values)
+        if not updated:
+            await CalendarLinkRow.create(
+                id=uuid4(),
+                aggregate_type=link.aggregate_type,
+                aggregate_id=link.aggregate_id,
+                **values,
+            )
+
+    async def get(self, aggregate_type: str, aggregate_id: str) -> CalendarLink | None:
+        row = await CalendarLinkRow.get_or_none(
+            aggregate_type=aggregate_type, aggregate_id=aggregate_id
+        )
+        if row is None:
+            return None
+        return CalendarLink(
+            organisation_id=row.organisation_id,
+            aggregate_type=row.aggregate_type,
+            aggregate_id=row.aggregate_id,
+            event_id=row.event_id,
+            ical_uid=row.ical_uid,
+            join_url=row.join_url,
+            cancelled=row.cancelled,
+            updated_at=row.updated_at,
+        )

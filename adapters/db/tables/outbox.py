@@ -30,3 +30,21 @@ class OutboxRow(Model):
     class Meta:
         table = "outbox"
         indexes = (("status", "next_attempt_at"), ("aggregate_type", "aggregate_id", "seq"))
+
+
+class CalendarLinkRow(Model):
+    """The calendar event an aggregate (a booking, a session occurrence) has in Outlook."""
+
+    id = fields.UUIDField(primary_key=True)
+    organisation_id = fields.UUIDField(db_index=True)
+    aggregate_type = fields.CharField(max_length=64)
+    aggregate_id = fields.CharField(max_length=128)
+    event_id = fields.CharField(max_length=512)
+    ical_uid = fields.CharField(max_length=512, default="")
+    join_url = fields.TextField(default="")
+    cancelled = fields.BooleanField(default=False)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "calendar_links"
+        unique_together = (("aggregate_type", "aggregate_id"),)
