@@ -287,16 +287,15 @@ async def run_site(site: str, workdir: Path) -> dict[str, Any]:
 # tuning on the last 10 % of the history part ----------------------------------------------
 GRID: list[dict[str, Any]] = [
     {},
-    {"half_life_questions": 150.0},
-    {"half_life_questions": 1500.0},
+    {"half_life_questions": 50.0, "half_life_share": 0.1},
+    {"half_life_questions": 50.0, "half_life_share": 0.2},
+    {"prior_shape": "linear"},
     {"w_prior": 0.6},
     {"w_prior": 1.0},
-    {"w_tags": 0.2},
     {"w_tags": 1.0},
-    {"power": 2.0},
+    {"w_tags": 2.0},
     {"accepted_bonus": 0.3},
-    {"accepted_bonus": 2.0},
-    {"top_threads": 50},
+    {"power": 2.0},
     {"top_threads": 1000},
     {"answer_text": False},
 ]
@@ -333,7 +332,10 @@ async def tune(sites: list[str], workdir: Path, rounds: int) -> None:
             if trial == best:
                 continue
             scores = await score(trial)
-            print(f"round {round_no} {change} → {[round(x, 4) for x in scores]} mean {np.mean(scores):.4f}", flush=True)
+            print(
+                f"round {round_no} {change} → {[round(x, 4) for x in scores]} mean {np.mean(scores):.4f}",
+                flush=True,
+            )
             if np.mean(scores) > np.mean(best_scores) + 0.001:
                 best, best_scores, improved = trial, scores, True
         print(f"after round {round_no}: {best} mean {np.mean(best_scores):.4f}", flush=True)

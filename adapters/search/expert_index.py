@@ -65,8 +65,12 @@ class Tuning:
     b: float = 0.75
     #: credit of an accepted answer relative to any answer
     accepted_bonus: float = 1.0
-    #: credit halves after this many newer questions in the organisation ...
+    #: credit halves after this many newer questions in the organisation (at least) ...
     half_life_questions: float = 400.0
+    #: ... or after this share of the organisation's questions, whichever is longer
+    half_life_share: float = 0.0
+    #: the activity prior: "log" dampens prolific people, "linear" does not
+    prior_shape: str = "log"
     #: ... and after this many days
     half_life_days: float = 365.0
     #: threads whose text score is handed on to their answerers
@@ -81,7 +85,7 @@ class Tuning:
     #: include answer text of a thread in its document
     answer_text: bool = True
     #: threads at least this similar (0–1) count as "similar questions answered"
-    similar_at: float = 0.35
+    similar_at: float = 0.4
 
 
 @dataclass
@@ -155,8 +159,9 @@ class _Org:
     def decay(self, doc: int, now: datetime) -> float:
         t = self.tuning
         since = max(0.0, self.n_questions - 1 - self.doc_pos[doc])
+        half_life = max(t.half_life_questions, t.half_life_share * self.n_questions)
         days = max(0.0, (now - self.doc_when[doc]).total_seconds() / 86400)
-        return float(0.5 ** (since / t.half_life_questions) * 0.5 ** (days / t.half_life_days))
+        return float(0.5 ** (since / half_life) * 0.5 ** (days / t.half_life_days))
 
     def credit(self, doc: int, person: UUID, weight: float, accepted: bool, now: datetime) -> None:
         c = self.col(person)
@@ -498,8 +503,8 @@ class SparseExpertIndex:
         term_ids = np.asarray(ids, np.int64)
         df = np.asarray([idx.df[t] for t in ids], np.float64)
         weights = _idf(df, n) if len(ids) else np.zeros(0)
-        # the best score a thread could reach: every query word, fully saturated
-        ceiling = float(weights.sum() + unknown * _idf(0.0, n)) * (idx.tuning.k1 + 1)
+        # the score of a thread of average length holding every query word once
+        ceiling = float(weights.sum() + unknown * _idf(0.0, n))
         return term_ids, weights, ceiling
 
     async def candidates(
@@ -538,7 +543,8 @@ class SparseExpertIndex:
             for c, count in idx.endorsed.get(r, {}).items():
                 declared[c] += t.w_endorsed * min(count, 5) / 5
 
-        prior = np.log1p(idx.prior[:n_people])
+        prior = idx.prior[:n_people]
+        prior = np.log1p(prior) if t.prior_shape == "log" else prior
         score = (
             t.w_text * _unit(text) + t.w_tags * _unit(tags) + t.w_prior * _unit(prior) + declared
         )

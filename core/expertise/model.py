@@ -171,7 +171,7 @@ def clean_question_text(title: str, body: str = "") -> tuple[str, str]:
     if len(title) + len(body) > MAX_QUESTION_CHARS:
         raise InvalidInput(
             f"the question is longer than {MAX_QUESTION_CHARS:,} characters; shorten it",
-            code="too_long",
+            limit=MAX_QUESTION_CHARS,
         )
     if not title:
         title, body = body.split("\n", 1)[0][:200], body

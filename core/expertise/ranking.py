@@ -192,7 +192,17 @@ def _rotation(salt: str, person_id: UUID) -> bytes:
     return hashlib.blake2b(salt.encode() + person_id.bytes, digest_size=8).digest()
 
 
-def order(ranked: Sequence[RankedExpert], salt: str) -> list[RankedExpert]:
-    """Best first; equal scores are ordered by a per-question rotation, so over many questions
-    every tied expert is first equally often instead of whoever has the lowest id."""
-    return sorted(ranked, key=lambda r: (-round(r.score, 9), _rotation(salt, r.person_id)))
+def order(ranked: Sequence[RankedExpert], salt: str, tolerance: float = 0.03) -> list[RankedExpert]:
+    """Best first. Scores within `tolerance` (relative) of the best of their group count as a
+    tie, and ties are ordered by a per-question rotation: over many questions every tied expert
+    is first about equally often, instead of whoever has the lowest id or the newest answer."""
+    by_score = sorted(ranked, key=lambda r: -r.score)
+    out: list[RankedExpert] = []
+    group: list[RankedExpert] = []
+    for r in by_score:
+        if group and r.score < group[0].score * (1 - tolerance):
+            out.extend(sorted(group, key=lambda g: _rotation(salt, g.person_id)))
+            group = []
+        group.append(r)
+    out.extend(sorted(group, key=lambda g: _rotation(salt, g.person_id)))
+    return out

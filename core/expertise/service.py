@@ -480,7 +480,7 @@ class ExpertiseService:
         salt = f"{asker_id}|{title}|{now:%Y%m%d%H}"
         return MatchResult(order(ranked, salt)[:top], query.skill_ids, unknown)
 
-    async def reuse(self, org_id: UUID, text: str, limit: int = 5, min_score: float = 0.3) -> Reuse:
+    async def reuse(self, org_id: UUID, text: str, limit: int = 5, min_score: float = 0.4) -> Reuse:
         """Answered questions and library resources similar to `text`, most similar first."""
         title, body = clean_question_text(text)
         if not 1 <= limit <= 20:
