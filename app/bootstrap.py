@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from adapters.busytimes import NoBusyTimes
 from adapters.clock import SystemClock
 from adapters.db.uow import DbUnitOfWork
 from adapters.ics import IcalendarInvitations
@@ -11,6 +10,7 @@ from adapters.lms.services import LmsServices
 from adapters.reports.communities import CommunityReportRenderer
 from adapters.search.expert_index import SparseExpertIndex
 from app.communities_links import SkillVocabularyTags
+from app.delivery import busy_times
 from app.expertise_links import ExpertiseEvidence, LibraryResources
 from app.settings import Settings
 from core.clock import Clock
@@ -39,7 +39,9 @@ def build_services(
         clock=clock,
         uow=factory,
         people=PeopleService(factory, clock),
-        office_hours=OfficeHoursService(factory, clock, NoBusyTimes(), IcalendarInvitations()),
+        office_hours=OfficeHoursService(
+            factory, clock, busy_times(settings, factory), IcalendarInvitations()
+        ),
         lti=LtiService(
             factory,
             clock,

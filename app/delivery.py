@@ -13,8 +13,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from adapters.busytimes import NoBusyTimes
 from app.lti_delivery import register_lms
 from app.settings import Settings
 from app.teams import register_teams_notices
@@ -26,8 +27,13 @@ from core.calendar import (
     EventRef,
 )
 from core.delivery import HandlerRegistry, Result, SkippedError
+from core.officehours.ports import BusyTimes
 from core.outbox import OutboxMessage, OutboxTopic
+from core.ports import UnitOfWorkFactory
 from core.services import Services
+
+if TYPE_CHECKING:
+    from adapters.graph.client import GraphConfig
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +74,11 @@ async def register_graph(
     # msgraph-sdk is heavy: imported only by processes that deliver
     from adapters.graph.calendar import GraphCalendar
     from adapters.graph.channels import GraphChannels
-    from adapters.graph.client import GraphConfig, build_client
+    from adapters.graph.client import build_client
     from adapters.graph.learning import VivaLearning
     from core.learning import LearningDelivery
 
-    client = build_client(
-        GraphConfig(
-            tenant_id=settings.graph_tenant_id,
-            client_id=settings.graph_client_id,
-            client_secret=settings.graph_client_secret.reveal(),
-            certificate_path=settings.graph_certificate_path,
-            base_url=settings.graph_base_url,
-        ),
-        credential=credential,
-    )
+    client = build_client(graph_config(settings), credential=credential)
     stack.push_async_callback(client.close)
     await client.warm_up()
 
@@ -142,6 +139,28 @@ def link_recorder(services: Services) -> EventRecorder:
 
 async def _skip_no_provider(message: OutboxMessage) -> Result:
     raise SkippedError("no Viva Learning provider is registered (GRAPH_LEARNING_PROVIDER_ID)")
+
+
+def busy_times(settings: Settings, uow: UnitOfWorkFactory) -> BusyTimes:
+    """Office-hours busy time: the experts' Outlook calendars when Graph is configured."""
+    if not settings.graph_configured:
+        return NoBusyTimes()
+    from adapters.graph.client import build_client
+    from adapters.graph.freebusy import GraphBusyTimes
+
+    return GraphBusyTimes(lambda: build_client(graph_config(settings)), uow)
+
+
+def graph_config(settings: Settings) -> GraphConfig:
+    from adapters.graph.client import GraphConfig
+
+    return GraphConfig(
+        tenant_id=settings.graph_tenant_id,
+        client_id=settings.graph_client_id,
+        client_secret=settings.graph_client_secret.reveal(),
+        certificate_path=settings.graph_certificate_path,
+        base_url=settings.graph_base_url,
+    )
 
 
 #: every other feature's handlers (Teams notices, LMS scores, ...)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -22,10 +22,16 @@ FREE = {"free", "workingelsewhere"}
 
 
 class GraphBusyTimes:
+    """`client` is a Graph client, or a function building one on first use (so a web process
+    that never shows slots never loads the SDK)."""
+
     def __init__(
-        self, client: GraphClient, uow: UnitOfWorkFactory, ttl_seconds: float = 60.0
+        self,
+        client: GraphClient | Callable[[], GraphClient],
+        uow: UnitOfWorkFactory,
+        ttl_seconds: float = 60.0,
     ) -> None:
-        self._client = client
+        self._client_or_factory = client
         self._uow = uow
         self._ttl = ttl_seconds
         self._cache: dict[tuple[str, datetime, datetime], tuple[float, list[Interval]]] = {}
@@ -67,9 +73,10 @@ class GraphBusyTimes:
             "EndTime": _when(end),
             "AvailabilityViewInterval": 15,
         }
-        answer = await self._client.send_json(
-            "POST", f"/users/{emails[0]}/calendar/getSchedule", body
-        )
+        client = self._client_or_factory
+        if not isinstance(client, GraphClient):
+            client = self._client_or_factory = client()
+        answer = await client.send_json("POST", f"/users/{emails[0]}/calendar/getSchedule", body)
         found: dict[str, list[Interval]] = {}
         for info in (answer or {}).get("value") or []:
             if not isinstance(info, dict) or not info.get("scheduleId"):
