@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
 from core.communities.model import Recognition
-from core.communities.ports import ActivityData, BookingFigures
+from core.communities.ports import ActivityData, BookingFigures, ReportFacts
 
 ANSWER_HOURS = 0.25
 DEMO_HOURS = 0.5
@@ -126,13 +126,9 @@ def _monday(moment: datetime) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _inside(moment: datetime | None, start: datetime, end: datetime) -> bool:
-    return moment is not None and start <= moment < end
-
-
 def compute(
     scope: str,
-    data: ActivityData,
+    facts: ReportFacts,
     start: datetime,
     end: datetime,
     *,
@@ -140,68 +136,66 @@ def compute(
     default_limit: float,
     bookings: BookingFigures | None = None,
 ) -> Report:
-    """Figures for `data` between `start` (inclusive) and `end` (exclusive).
+    """Figures for `facts` between `start` (inclusive) and `end` (exclusive).
 
     `limits` maps community ids to their weekly expert limit; an expert active in several
     communities is held to the strictest of them.
     """
-    questions = [q for q in data.questions if _inside(q.created_at, start, end)]
-    asked_ids = {q.id for q in questions}
-    first: dict[UUID, datetime] = {}
-    citing: set[UUID] = set()
-    for a in data.answers:
-        if a.question_id in asked_ids:
-            if a.question_id not in first or a.created_at < first[a.question_id]:
-                first[a.question_id] = a.created_at
-            if a.cites_post_id is not None:
-                citing.add(a.question_id)
-    by_question = {q.id: q for q in questions}
+    asked: dict[Hashable, datetime] = {}
+    duplicates = 0
+    for qid, _, _, created, duplicate in facts.questions:
+        if start <= created < end:
+            asked[qid] = created
+            duplicates += duplicate
+    first: dict[Hashable, datetime] = {}
+    citing: set[Hashable] = set()
+    for qid, _, _, created, cites in facts.answers:
+        if qid in asked:
+            if qid not in first or created < first[qid]:
+                first[qid] = created
+            if cites:
+                citing.add(qid)
     hours = [
-        (first[qid] - by_question[qid].created_at).total_seconds() / 3600
+        (first[qid] - asked[qid]).total_seconds() / 3600
         for qid in first
-        if first[qid] >= by_question[qid].created_at
+        if first[qid] >= asked[qid]
     ]
-    duplicates = {q.id for q in questions if q.duplicate_of_id is not None}
-    deflected = duplicates | citing
-    answered = set(first)
+    duplicate_ids = {q[0] for q in facts.questions if q[4] and q[0] in asked}
+    deflected = len(duplicate_ids | citing)
 
-    enrolments = [e for e in data.enrolments if e.left_at is None]
-    cohort_ids = {
-        c.id for c in data.cohorts if c.ends_on >= start.date() and c.starts_on < end.date()
-    }
-    enrolments = [e for e in enrolments if e.cohort_id in cohort_ids]
-    completions = [e for e in enrolments if e.completed_at is not None]
+    live = {c for c, starts, ends in facts.cohorts if ends >= start.date() and starts < end.date()}
+    enrolled = [e for e in facts.enrolments if e[0] in live and not e[1]]
+    completed = sum(1 for e in enrolled if e[2])
 
-    contributors: set[UUID] = set()
-    contributors.update(q.asker_id for q in questions)
-    contributors.update(a.author_id for a in data.answers if _inside(a.created_at, start, end))
-    contributors.update(p[2] for p in data.posts if _inside(p[3], start, end))
-    contributors.update(c[0] for c in data.comments if _inside(c[1], start, end))
-    contributors.update(c.person_id for c in data.checkins if _inside(c.created_at, start, end))
-    contributors.update(d.person_id for d in data.demos if _inside(d.given_at, start, end))
+    contributors: set[Hashable] = set()
+    contributors.update(q[2] for q in facts.questions if q[0] in asked)
+    for rows in (facts.posts, facts.comments, facts.checkins):
+        contributors.update(who for who, at in rows if start <= at < end)
+    contributors.update(a[2] for a in facts.answers if start <= a[3] < end)
+    contributors.update(d[0] for d in facts.demos if start <= d[2] < end)
 
-    load = expert_load(data, start, end, limits, default_limit, bookings)
+    load = expert_load(facts, start, end, limits, default_limit, bookings)
     booking = bookings or BookingFigures()
     return Report(
         scope=scope,
         start=start,
         end=end,
-        questions_asked=len(questions),
-        questions_answered=len(answered),
+        questions_asked=len(asked),
+        questions_answered=len(first),
         first_answer_hours_median=_round(nearest_rank(hours, 0.5)),
         first_answer_hours_p90=_round(nearest_rank(hours, 0.9)),
-        deflected=len(deflected),
-        deflection_share=_share(len(deflected), len(questions)),
-        repeat_questions=len(duplicates),
+        deflected=deflected,
+        deflection_share=_share(deflected, len(asked)),
+        repeat_questions=len(duplicate_ids),
         bookings=booking.bookings,
         attended=booking.attended,
-        cohort_enrolments=len(enrolments),
-        cohort_completions=len(completions),
-        cohort_completion_share=_share(len(completions), len(enrolments)),
+        cohort_enrolments=len(enrolled),
+        cohort_completions=completed,
+        cohort_completion_share=_share(completed, len(enrolled)),
         active_contributors=len(contributors),
-        posts=sum(1 for p in data.posts if _inside(p[3], start, end)),
+        posts=sum(1 for _, at in facts.posts if start <= at < end),
         expert_load=tuple(load),
-        weekly=tuple(weekly(data, start, end)),
+        weekly=tuple(weekly(facts, start, end)),
     )
 
 
@@ -210,7 +204,7 @@ def _round(value: float | None) -> float | None:
 
 
 def expert_load(
-    data: ActivityData,
+    facts: ReportFacts,
     start: datetime,
     end: datetime,
     limits: Mapping[UUID, float],
@@ -218,38 +212,38 @@ def expert_load(
     bookings: BookingFigures | None = None,
 ) -> list[ExpertLoad]:
     weeks = max(1.0, (end - start).total_seconds() / (7 * 86400))
-    hours: dict[UUID, float] = defaultdict(float)
-    strictest: dict[UUID, float] = {}
-    community_of = {q.id: q.community_id for q in data.questions}
+    by_text = {str(k): v for k, v in limits.items()}
+    hours: dict[str, float] = defaultdict(float)
+    strictest: dict[str, float] = {}
 
-    def limit_for(person: UUID, community: UUID | None) -> None:
-        if community is None or community not in limits:
-            return
-        value = limits[community]
-        strictest[person] = min(strictest.get(person, value), value)
+    def limit_for(person: str, community: Hashable) -> None:
+        value = by_text.get(str(community))
+        if value is not None:
+            strictest[person] = min(strictest.get(person, value), value)
 
-    for a in data.answers:
-        if _inside(a.created_at, start, end):
-            hours[a.author_id] += ANSWER_HOURS
-            limit_for(a.author_id, community_of.get(a.question_id))
-    for d in data.demos:
-        if _inside(d.given_at, start, end):
-            hours[d.person_id] += DEMO_HOURS
-            limit_for(d.person_id, d.community_id)
+    for _, community, author, created, _ in facts.answers:
+        if start <= created < end:
+            key = str(author)
+            hours[key] += ANSWER_HOURS
+            limit_for(key, community)
+    for person, community, given in facts.demos:
+        if start <= given < end:
+            key = str(person)
+            hours[key] += DEMO_HOURS
+            limit_for(key, community)
     if bookings is not None:
-        for person, h in bookings.hosted_hours.items():
-            hours[person] += h
-            limit_for(person, None)
+        for host, h in bookings.hosted_hours.items():
+            hours[str(host)] += h
     out = []
     for person, total in hours.items():
         per_week = round(total / weeks, 2)
         limit = strictest.get(person, default_limit)
-        out.append(ExpertLoad(person, per_week, limit, per_week > limit))
+        out.append(ExpertLoad(UUID(person), per_week, limit, per_week > limit))
     out.sort(key=lambda e: (-e.hours_per_week, str(e.person_id)))
     return out
 
 
-def weekly(data: ActivityData, start: datetime, end: datetime) -> list[WeekActivity]:
+def weekly(facts: ReportFacts, start: datetime, end: datetime) -> list[WeekActivity]:
     """Counts per ISO week (Monday, UTC) over the whole period, empty weeks included."""
     counts: dict[date, list[int]] = {}
     week = _monday(start)
@@ -260,13 +254,13 @@ def weekly(data: ActivityData, start: datetime, end: datetime) -> list[WeekActiv
 
     def bump(moments: Iterable[datetime], slot: int) -> None:
         for m in moments:
-            if _inside(m, start, end):
+            if start <= m < end:
                 counts[_monday(m)][slot] += 1
 
-    bump((p[3] for p in data.posts), 0)
-    bump((q.created_at for q in data.questions), 1)
-    bump((a.created_at for a in data.answers), 2)
-    bump((c.created_at for c in data.checkins), 3)
+    bump((p[1] for p in facts.posts), 0)
+    bump((q[3] for q in facts.questions), 1)
+    bump((a[3] for a in facts.answers), 2)
+    bump((c[1] for c in facts.checkins), 3)
     return [WeekActivity(w, *v) for w, v in sorted(counts.items())]
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -49,6 +49,29 @@ class ActivityData:
     enrolments: Sequence[Enrolment] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class ReportFacts:
+    """The few columns outcome analytics reads, as plain tuples so a year of a large
+    organisation loads quickly. Ids are whatever the database returns: hashable, equal for
+    equal ids, and `str()` gives the canonical UUID text."""
+
+    #: (question id, community id, asker id, created_at, linked as a duplicate)
+    questions: Sequence[tuple[Hashable, Hashable, Hashable, datetime, bool]] = ()
+    #: (question id, the question's community id, author id, created_at, cites a post);
+    #: every answer given from the period's start on, whatever the question's age
+    answers: Sequence[tuple[Hashable, Hashable, Hashable, datetime, bool]] = ()
+    #: (author id, created_at) of posts, comments and check-ins
+    posts: Sequence[tuple[Hashable, datetime]] = ()
+    comments: Sequence[tuple[Hashable, datetime]] = ()
+    checkins: Sequence[tuple[Hashable, datetime]] = ()
+    #: (person id, community id, given_at)
+    demos: Sequence[tuple[Hashable, Hashable, datetime]] = ()
+    #: (cohort id, starts_on, ends_on)
+    cohorts: Sequence[tuple[Hashable, date, date]] = ()
+    #: (cohort id, left, completed)
+    enrolments: Sequence[tuple[Hashable, bool, bool]] = ()
+
+
 class CommunityRepository(Protocol):
     async def add(self, community: Community) -> None: ...
 
@@ -79,6 +102,10 @@ class CommunityRepository(Protocol):
         start: datetime | None,
         end: datetime | None,
     ) -> ActivityData: ...
+
+    async def report_facts(
+        self, org_id: UUID, community_id: UUID | None, start: datetime, end: datetime
+    ) -> ReportFacts: ...
 
 
 class LibraryRepository(Protocol):

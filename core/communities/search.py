@@ -71,6 +71,16 @@ def bm25_term(tf: int, length: int, average_length: float, weight: float) -> flo
     return weight * tf * (K1 + 1) / (tf + norm)
 
 
+#: the document length an index may assume to order a term's posts by impact before searching
+IMPACT_REFERENCE_LENGTH = 100.0
+
+
+def impact(tf: int, length: int) -> float:
+    """A term's BM25 saturation in one post against a fixed reference length: the order in
+    which an index can offer a common term's posts (the final score uses the real average)."""
+    return bm25_term(tf, length, IMPACT_REFERENCE_LENGTH, 1.0)
+
+
 def weights(terms: Sequence[str], stats: SearchStats) -> dict[str, float]:
     """BM25 idf per query term (terms found nowhere are dropped)."""
     n = stats.documents

@@ -1269,19 +1269,21 @@ class CommunitiesService:
             else:
                 scope = f"organisation:{org_id}"
                 communities = list(await uow.communities.list(org_id, include_archived=True))
-            data = await uow.communities.activity(org_id, community_id, start, end)
+            facts = await uow.communities.report_facts(org_id, community_id, start, end)
+            hosts = (
+                None
+                if community_id is None
+                else [
+                    m.person_id for m in await uow.communities.memberships(community_id) if m.hosts
+                ]
+            )
         limits = {c.id: c.expert_weekly_limit_hours for c in communities}
         default = min(limits.values(), default=Community.expert_weekly_limit_hours)
         bookings = None
         if self._bookings is not None:
-            hosts = (
-                None
-                if community_id is None
-                else sorted({a.author_id for a in data.answers}, key=str)
-            )
             bookings = await self._bookings.figures(org_id, hosts, start, end)
         return analytics.compute(
-            scope, data, start, end, limits=limits, default_limit=default, bookings=bookings
+            scope, facts, start, end, limits=limits, default_limit=default, bookings=bookings
         )
 
     async def export_analytics(

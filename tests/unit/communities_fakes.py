@@ -28,7 +28,7 @@ from core.communities.model import (
     PostRevision,
     Question,
 )
-from core.communities.ports import ActivityData, SearchStats
+from core.communities.ports import ActivityData, ReportFacts, SearchStats
 from core.communities.search import bm25_term
 from core.communities.service import CommunitiesService
 from core.communities.tags import SlugTags
@@ -206,6 +206,38 @@ class FakeCommunities:
             ],
             cohorts=copy.deepcopy(cohorts),
             enrolments=[copy.deepcopy(e) for e in self.s.enrolments.values() if e.cohort_id in ids],
+        )
+
+    async def report_facts(
+        self, org_id: UUID, community_id: UUID | None, start: datetime, end: datetime
+    ) -> ReportFacts:
+        data = await self.activity(org_id, community_id, start, end)
+        before = await self.activity(org_id, community_id, start, None)
+        community_of = {q.id: q.community_id for q in self.s.questions.values()}
+        return ReportFacts(
+            questions=[
+                (q.id, q.community_id, q.asker_id, q.created_at, q.duplicate_of_id is not None)
+                for q in data.questions
+            ],
+            answers=[
+                (
+                    a.question_id,
+                    community_of[a.question_id],
+                    a.author_id,
+                    a.created_at,
+                    a.cites_post_id is not None,
+                )
+                for a in before.answers
+            ],
+            posts=[(p[2], p[3]) for p in data.posts],
+            comments=list(data.comments),
+            checkins=[(c.person_id, c.created_at) for c in data.checkins],
+            demos=[(d.person_id, d.community_id, d.given_at) for d in data.demos],
+            cohorts=[(c.id, c.starts_on, c.ends_on) for c in data.cohorts],
+            enrolments=[
+                (e.cohort_id, e.left_at is not None, e.completed_at is not None)
+                for e in data.enrolments
+            ],
         )
 
 

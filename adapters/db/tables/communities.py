@@ -84,6 +84,7 @@ class PostRow(Model):
         indexes = (
             ("organisation_id", "community_id", "created_at"),
             ("organisation_id", "created_at"),
+            ("organisation_id", "community_id", "archived", "length"),
         )
 
 
@@ -96,10 +97,20 @@ class PostTermRow(Model):
     organisation_id = fields.UUIDField()
     term = fields.CharField(max_length=40)
     tf = fields.IntField()
+    # copies of the post's scope and length, and the term's BM25 weight in it against a
+    # reference length, so a search reads this table alone (index-ordered by impact)
+    community_id = fields.UUIDField(null=True)
+    archived = fields.BooleanField(null=True, default=False)
+    length = fields.IntField(null=True, default=0)
+    impact = fields.FloatField(null=True, default=0.0)
 
     class Meta:
         table = "community_post_term"
-        indexes = (("organisation_id", "term"), ("post_id",))
+        indexes = (
+            ("organisation_id", "term", "archived", "community_id"),
+            ("organisation_id", "term", "archived", "impact"),
+            ("post_id",),
+        )
 
 
 class PostRevisionRow(Model):
