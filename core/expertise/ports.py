@@ -17,6 +17,7 @@ from core.expertise.model import (
     RoutingOffer,
     Skill,
 )
+from core.people.model import Person
 
 
 class ExpertiseRepository(Protocol):
@@ -90,9 +91,15 @@ class ExpertiseRepository(Protocol):
         ...
 
     async def bulk_import(
-        self, questions: Sequence[Question], answers: Sequence[Answer], evidence: Sequence[Evidence]
+        self,
+        questions: Sequence[Question],
+        answers: Sequence[Answer],
+        evidence: Sequence[Evidence],
+        people: Sequence[Person] = (),
+        skills: Sequence[Skill] = (),
     ) -> None:
-        """Insert a batch of imported history in one go (inside the caller's transaction)."""
+        """Insert a batch of imported history in one go (inside the caller's transaction):
+        new people (with their source identity) and skills first, then questions and answers."""
         ...
 
     async def time_zones(self, org_id: UUID, person_ids: Collection[UUID]) -> dict[UUID, str]:

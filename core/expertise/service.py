@@ -928,8 +928,43 @@ class ExpertiseService:
         summary: HistoryImportSummary,
     ) -> None:
         now = self._clock.now()
-        new_people: dict[str, UUID] = {}
-        new_keys: dict[str, UUID] = {}
+        new_people: dict[str, Person] = {}
+        new_skills: dict[str, Skill] = {}
+
+        def person(user: str) -> UUID:
+            pid = people.get(user)
+            if pid is not None:
+                return pid
+            found = new_people.get(user)
+            if found is None:
+                found = Person(
+                    id=new_id(),
+                    organisation_id=org_id,
+                    name=f"{source} user {user}"[:200],
+                    email=None,
+                    identities=[ExternalIdentity("source", source, user)],
+                    created_at=now,
+                )
+                new_people[user] = found
+            return found.id
+
+        def skill_ids(tags: Sequence[str]) -> list[UUID]:
+            ids: list[UUID] = []
+            for tag in tags:
+                key = skill_key(tag)
+                if not key or len(tag) > 100:
+                    continue
+                sid = known.get(key)
+                if sid is None:
+                    fresh = new_skills.get(key)
+                    if fresh is None:
+                        fresh = Skill(new_id(), org_id, _clean_skill_name(tag), (key,))
+                        new_skills[key] = fresh
+                    sid = fresh.id
+                if sid not in ids:
+                    ids.append(sid)
+            return ids
+
         async with self._uow() as uow:
             seen = await uow.expertise.existing_source_keys(
                 org_id, [f"{source}:{t.source_id}" for t in batch]
@@ -937,79 +972,55 @@ class ExpertiseService:
             questions: list[Question] = []
             answers: list[Answer] = []
             in_batch: set[str] = set()
-            created_people = created_skills = 0
-
-            async def person(user: str) -> UUID:
-                nonlocal created_people
-                pid = people.get(user) or new_people.get(user)
-                if pid is None:
-                    pid = new_id()
-                    await uow.people.add(
-                        Person(
-                            id=pid,
-                            organisation_id=org_id,
-                            name=f"{source} user {user}"[:200],
-                            email=None,
-                            identities=[ExternalIdentity("source", source, user)],
-                            created_at=now,
-                        )
-                    )
-                    new_people[user] = pid
-                    created_people += 1
-                return pid
-
             for t in batch:
                 key = f"{source}:{t.source_id}"
                 if key in seen or key in in_batch:
                     summary.already_imported += 1
                     continue
                 in_batch.add(key)
-                local_known = {**known, **new_keys}
-                ids, made = await self._ensure_skills(uow, org_id, t.tags, local_known)
-                for k, v in local_known.items():
-                    if k not in known:
-                        new_keys[k] = v
-                created_skills += made
                 when = t.created_at or now
                 q = Question(
                     id=new_id(),
                     organisation_id=org_id,
-                    asker_id=await person(t.asker) if t.asker else None,
+                    asker_id=person(t.asker) if t.asker else None,
                     title=(t.title or t.body[:200])[:500],
                     body=t.body,
-                    skill_ids=ids,
+                    skill_ids=skill_ids(t.tags),
                     created_at=when,
                     status="answered" if t.answers else "open",
                     source_key=key,
                 )
                 for a in t.answers:
-                    author = await person(a.user)
-                    accepted = t.accepted_user is not None and a.user == t.accepted_user
+                    accepted = (
+                        t.accepted_user is not None
+                        and a.user == t.accepted_user
+                        and q.accepted_answer_id is None
+                    )
                     answer = Answer(
                         id=new_id(),
                         organisation_id=org_id,
                         question_id=q.id,
-                        author_id=author,
+                        author_id=person(a.user),
                         text=a.text,
                         created_at=a.created_at or when,
                         accepted=accepted,
                         score=a.score,
                         source_key=f"{source}:a:{a.source_id}",
                     )
-                    if accepted and q.accepted_answer_id is None:
+                    if accepted:
                         q.accepted_answer_id = answer.id
-                    elif accepted:
-                        answer.accepted = False
                     answers.append(answer)
                 questions.append(q)
-            await uow.expertise.bulk_import(questions, answers, [])
+            await uow.expertise.bulk_import(
+                questions, answers, [], list(new_people.values()), list(new_skills.values())
+            )
             await uow.commit()
-        people.update(new_people)
-        known.update(new_keys)
+        people.update({user: p.id for user, p in new_people.items()})
+        known.update({key: s.id for key, s in new_skills.items()})
         summary.questions += len(questions)
         summary.answers += len(answers)
-        summary.people += created_people
-        summary.skills += created_skills
+        summary.people += len(new_people)
+        summary.skills += len(new_skills)
 
 
 def _clean_skill_name(name: str) -> str:

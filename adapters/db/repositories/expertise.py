@@ -15,6 +15,7 @@ from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
+from tortoise.models import Model
 
 from adapters.db.tables.expertise import (
     AnswerRow,
@@ -39,6 +40,7 @@ from core.expertise.model import (
     RoutingOffer,
     Skill,
 )
+from core.people.model import Person
 
 _counter = itertools.count()
 CHUNK = 500
@@ -47,6 +49,31 @@ CHUNK = 500
 def next_seq() -> int:
     """Insert order: microseconds since the epoch × 1000 plus a tie-breaker (fits 63 bits)."""
     return time.time_ns() // 1000 * 1000 + next(_counter) % 1000
+
+
+async def _insert_many(model: type[Model], rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT many rows with one prepared statement: imports skip per-row model objects.
+
+    Values go through each field's own `to_db_value`, so SQLite and PostgreSQL get what the
+    ORM would have written."""
+    if not rows:
+        return
+    meta = model._meta
+    db = meta.db
+    columns = list(rows[0])
+    fields = [meta.fields_map[c] for c in columns]
+    if db.capabilities.dialect == "postgres":
+        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    else:
+        marks = ", ".join("?" for _ in columns)
+    names = ", ".join(f'"{c}"' for c in columns)
+    # table and column names come from our own table definitions, never from input
+    sql = f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({marks})'  # noqa: S608
+    values = [
+        [f.to_db_value(row[c], model) for c, f in zip(columns, fields, strict=True)] for row in rows
+    ]
+    for start in range(0, len(values), 2000):
+        await db.execute_many(sql, values[start : start + 2000])
 
 
 async def _change(org_id: UUID, kind: str, ref: UUID | None) -> None:
@@ -416,46 +443,103 @@ class DbExpertise:
         return found
 
     async def bulk_import(
-        self, questions: Sequence[Question], answers: Sequence[Answer], evidence: Sequence[Evidence]
+        self,
+        questions: Sequence[Question],
+        answers: Sequence[Answer],
+        evidence: Sequence[Evidence],
+        people: Sequence[Person] = (),
+        skills: Sequence[Skill] = (),
     ) -> None:
-        # a batch is at most a thousand questions: they keep their source order inside it
-        base = time.time_ns() // 1000 * 1000
-        await QuestionRow.bulk_create(
+        await _insert_many(
+            PersonRow,
             [
-                QuestionRow(
-                    id=q.id,
-                    organisation_id=q.organisation_id,
-                    seq=base + i,
-                    asker_id=q.asker_id,
-                    title=q.title,
-                    body=q.body,
-                    skill_ids=[str(s) for s in q.skill_ids],
-                    status=q.status,
-                    source_key=q.source_key,
-                    accepted_answer_id=q.accepted_answer_id,
-                    route_round=q.route_round,
-                    created_at=q.created_at,
-                )
+                {
+                    "id": p.id,
+                    "organisation_id": p.organisation_id,
+                    "name": p.name,
+                    "email": p.email,
+                    "email_verified": p.email_verified,
+                    "time_zone": p.time_zone,
+                    "locale": p.locale,
+                    "is_admin": p.is_admin,
+                    "created_at": p.created_at,
+                }
+                for p in people
+            ],
+        )
+        await _insert_many(
+            IdentityRow,
+            [
+                {
+                    "organisation_id": p.organisation_id,
+                    "person_id": p.id,
+                    "kind": i.kind,
+                    "issuer": i.issuer,
+                    "subject": i.subject,
+                }
+                for p in people
+                for i in p.identities
+            ],
+        )
+        await _insert_many(
+            SkillRow,
+            [
+                {
+                    "id": k.id,
+                    "organisation_id": k.organisation_id,
+                    "name": k.name,
+                    "created_at": now,
+                }
+                for k in skills
+                for now in [datetime.now().astimezone()]
+            ],
+        )
+        await _insert_many(
+            SkillAliasRow,
+            [
+                {"organisation_id": k.organisation_id, "key": key, "skill_id": k.id}
+                for k in skills
+                for key in k.aliases
+            ],
+        )
+        # a batch keeps its source order: seq grows with the position in the file
+        base = time.time_ns() // 1000 * 1000
+        await _insert_many(
+            QuestionRow,
+            [
+                {
+                    "id": q.id,
+                    "organisation_id": q.organisation_id,
+                    "seq": base + i,
+                    "asker_id": q.asker_id,
+                    "title": q.title,
+                    "body": q.body,
+                    "skill_ids": [str(s) for s in q.skill_ids],
+                    "status": q.status,
+                    "source_key": q.source_key,
+                    "accepted_answer_id": q.accepted_answer_id,
+                    "route_round": q.route_round,
+                    "created_at": q.created_at,
+                }
                 for i, q in enumerate(questions)
             ],
-            batch_size=CHUNK,
         )
-        await AnswerRow.bulk_create(
+        await _insert_many(
+            AnswerRow,
             [
-                AnswerRow(
-                    id=a.id,
-                    organisation_id=a.organisation_id,
-                    question_id=a.question_id,
-                    author_id=a.author_id,
-                    text=a.text,
-                    accepted=a.accepted,
-                    score=a.score,
-                    source_key=a.source_key,
-                    created_at=a.created_at,
-                )
+                {
+                    "id": a.id,
+                    "organisation_id": a.organisation_id,
+                    "question_id": a.question_id,
+                    "author_id": a.author_id,
+                    "text": a.text,
+                    "accepted": a.accepted,
+                    "score": a.score,
+                    "source_key": a.source_key,
+                    "created_at": a.created_at,
+                }
                 for a in answers
             ],
-            batch_size=CHUNK,
         )
         for e in evidence:
             await self.add_evidence(e)
