@@ -47,7 +47,7 @@ from core.communities.ports import ActivityData, ReportFacts, SearchStats
 from core.communities.search import bm25_term, impact
 from core.errors import Conflict
 
-PER_TERM_CANDIDATES = 2_000
+PER_TERM_CANDIDATES = 500
 
 
 class _Sql:
@@ -658,7 +658,7 @@ class DbLibrary:
         """
         if not weights or not community_ids:
             return []
-        per_term = max(PER_TERM_CANDIDATES, limit * 25)
+        per_term = max(PER_TERM_CANDIDATES, limit * 10)
         scores: dict[Any, float] = {}
         for term, weight in weights.items():
             sql = _Sql()
