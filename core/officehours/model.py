@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 from typing import Any, Literal, NamedTuple
 from uuid import UUID
@@ -19,6 +19,8 @@ BookingStatus = Literal["pending", "confirmed", "waitlisted", "cancelled", "decl
 Attendance = Literal["attended", "no_show"]
 
 ACTIVE: tuple[BookingStatus, ...] = ("pending", "confirmed")
+#: a window written as ending at "24:00" ends at the next local midnight
+END_OF_DAY = time(23, 59, 59, 999999)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -38,6 +40,19 @@ class Window:
     @property
     def label(self) -> str:
         return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+    def end_on(self, day: date, tz: tzinfo) -> datetime:
+        """The aware end of this window on local `day` ("24:00" is the next midnight)."""
+        if self.end == END_OF_DAY:
+            return datetime.combine(day + timedelta(days=1), time(0), tz)
+        return datetime.combine(day, self.end, tz)
+
+    @property
+    def end_seconds(self) -> int:
+        """Wall-clock seconds from midnight to the end (86,400 for "24:00")."""
+        if self.end == END_OF_DAY:
+            return 86_400
+        return self.end.hour * 3600 + self.end.minute * 60 + self.end.second
 
     def overlaps(self, other: Window) -> bool:
         return self.start < other.end and other.start < self.end
@@ -298,7 +313,7 @@ def parse_time(value: Any, what: str) -> time:
     if not isinstance(value, str):
         raise InvalidSchedule(f"{what} must be a time such as '09:30'")
     if value in ("24:00", "24:00:00"):
-        return time(23, 59, 59, 999999)
+        return END_OF_DAY
     try:
         parsed = time.fromisoformat(value)
     except ValueError:
@@ -380,7 +395,7 @@ def rule_json(r: WeeklyRule) -> dict[str, Any]:
 
 
 def window_json(w: Window) -> dict[str, str]:
-    end = "24:00" if w.end == time(23, 59, 59, 999999) else w.end.strftime("%H:%M")
+    end = "24:00" if w.end == END_OF_DAY else w.end.strftime("%H:%M")
     return {"start": w.start.strftime("%H:%M"), "end": end}
 
 

@@ -69,6 +69,10 @@ class BookingRepository(Protocol):
         """Bookings of one occurrence; waitlisted ones in line order."""
         ...
 
+    async def holds_place(self, occurrence_id: UUID, person_id: UUID) -> bool:
+        """Whether the person has a pending, confirmed or waitlisted booking there."""
+        ...
+
     async def for_person(
         self,
         org_id: UUID,

@@ -408,8 +408,7 @@ class OfficeHoursService:
         now = self._clock.now()
         await self._check_start(uow, t, start, now)
         occ = await self._occurrence(uow, t, start)
-        mine = await uow.bookings.for_occurrence(occ.id, ("pending", "confirmed", "waitlisted"))
-        if any(b.person_id == person_id for b in mine):
+        if await uow.bookings.holds_place(occ.id, person_id):
             raise AlreadyBooked("you already have a booking or waitlist place for this slot")
         status: BookingStatus
         position: int | None = None
@@ -577,10 +576,7 @@ class OfficeHoursService:
                 raise OfficeHoursPaused("these office hours are paused and take no bookings")
             await self._check_start(uow, t, new_start, now)
             occ = await self._occurrence(uow, t, new_start)
-            others = await uow.bookings.for_occurrence(
-                occ.id, ("pending", "confirmed", "waitlisted")
-            )
-            if any(o.person_id == b.person_id for o in others):
+            if await uow.bookings.holds_place(occ.id, b.person_id):
                 raise AlreadyBooked("you already have a booking or waitlist place for that slot")
             if not await uow.occurrences.take_seat(occ.id):
                 raise SlotFull("the new slot is full", seats=t.capacity)
@@ -783,8 +779,15 @@ class OfficeHoursService:
     async def _occupancy(
         self, uow: UnitOfWork, t: OfficeHoursType, start: datetime, end: datetime
     ) -> Occupancy:
-        # a week either side so per-week limits see the whole ISO week of every slot
-        lo, hi = start - timedelta(days=8), end + timedelta(days=8)
+        # what the rules need to see: the whole ISO week (per-week limit), the local day
+        # (per-day limit), or only what overlaps the slots with their buffers
+        if t.max_per_week is not None:
+            lo, hi = start - timedelta(days=8), end + timedelta(days=8)
+        elif t.max_per_day is not None:
+            lo, hi = start - timedelta(days=2), end + timedelta(days=2)
+        else:
+            lo = start - timedelta(minutes=t.buffer_before_minutes)
+            hi = end + t.slot_length + timedelta(minutes=t.buffer_after_minutes)
         occs = await uow.occurrences.list_taken(t.organisation_id, [t.host_id], lo, hi)
         busy = await self._busy.busy(t.organisation_id, [t.host_id], start, end)
         return _occupancy_from(t, occs, busy.get(t.host_id, []))

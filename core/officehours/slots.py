@@ -43,7 +43,7 @@ def window_starts(
     length = t.slot_length
     step = timedelta(minutes=t.interval_minutes)
     ws = datetime.combine(day, window.start, tz)
-    we = datetime.combine(day, window.end, tz)
+    we = window.end_on(day, tz)
     ws_utc = ws.astimezone(UTC)
     we_utc = we.astimezone(UTC)
     if ws.utcoffset() == we.utcoffset():
@@ -124,7 +124,7 @@ def _day_start(tz_name: str, day: date) -> tuple[float, bool]:
     throughout (no DST change): a fact of the zone, shared by everyone who lives in it."""
     tz = zone(tz_name)
     start = datetime.combine(day, time(0), tz)
-    end = datetime.combine(day, time(23, 59, 59, 999999), tz)
+    end = datetime.combine(day + timedelta(days=1), time(0), tz)
     uniform = start.utcoffset() == end.utcoffset() and _exists(start, tz)
     return start.timestamp(), uniform
 
@@ -141,7 +141,7 @@ def _window_seconds(t: OfficeHoursType, day: date, window: Window, tz: ZoneInfo)
     length = t.slot_minutes * 60
     step = t.interval_minutes * 60
     first = midnight + _seconds(window.start)
-    last = midnight + _seconds(window.end) - length
+    last = midnight + window.end_seconds - length
     if last < first:
         return []
     return [first + k * step for k in range(int((last - first) // step) + 1)]
@@ -293,7 +293,7 @@ def naive_slots(
         ok = False
         for window in t.windows_on(day):
             ws = datetime.combine(day, window.start, tz)
-            we = datetime.combine(day, window.end, tz).astimezone(UTC)
+            we = window.end_on(day, tz).astimezone(UTC)
             wall_offset = (local.replace(tzinfo=None) - ws.replace(tzinfo=None)).total_seconds()
             if (
                 wall_offset >= 0

@@ -277,3 +277,10 @@ def test_nonsense_settings_are_refused(change: dict[str, object], error: type[Ex
 def test_a_window_must_end_after_it_starts() -> None:
     with pytest.raises(InvalidSchedule):
         w("10:00", "09:00")
+
+
+def test_a_window_until_midnight_offers_its_last_slot() -> None:
+    t = office_hours("Asia/Kolkata", [(0, "23:00", "24:00")])
+    assert local_starts(t, date(2026, 3, 23)) == ["23:00", "23:30"]
+    t = office_hours("Europe/Berlin", [(5, "23:00", "24:00")])  # the night before the change
+    assert local_starts(t, date(2026, 3, 28)) == ["23:00", "23:30"]

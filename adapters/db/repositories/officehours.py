@@ -283,6 +283,13 @@ class DbBookings:
         rows = await q.order_by("waitlist_position", "created_at", "id")
         return [_booking(r) for r in rows]
 
+    async def holds_place(self, occurrence_id: UUID, person_id: UUID) -> bool:
+        return await BookingRow.filter(
+            occurrence_id=occurrence_id,
+            person_id=person_id,
+            status__in=["pending", "confirmed", "waitlisted"],
+        ).exists()
+
     async def for_person(
         self,
         org_id: UUID,
