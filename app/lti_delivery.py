@@ -17,6 +17,7 @@ async def register_lms(
     settings: Settings, services: Services, registry: HandlerRegistry, stack: AsyncExitStack
 ) -> None:
     lms = LmsServices(services.uow)
+    await services.lti.signing_key()
 
     async def scores(message: OutboxMessage) -> Result:
         """One completion can count on several graded course links (one score each)."""

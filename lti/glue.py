@@ -6,6 +6,7 @@ handlers loaded beforehand, so nothing here touches the database or the event lo
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -67,8 +68,9 @@ class AiohttpCookieService(CookieService):
 
     _cookie_prefix = COOKIE_PREFIX
 
-    def __init__(self, request: AiohttpRequest) -> None:
+    def __init__(self, request: AiohttpRequest, path: str = "/lti/") -> None:
         self._request = request
+        self._path = path
         self._to_set: dict[str, tuple[str, int | None]] = {}
 
     def _key(self, name: str) -> str:
@@ -87,7 +89,7 @@ class AiohttpCookieService(CookieService):
                 key,
                 value,
                 max_age=exp,
-                path="/lti/",
+                path=self._path,
                 httponly=True,
                 secure=secure,
                 samesite="None" if secure else "Lax",
@@ -243,12 +245,18 @@ class AiohttpMessageLaunch(
         return dict(self._jwt.get("body", {}))
 
 
-def tool_registration(
-    platform: Platform, private_pem: str, key_set: dict[str, Any] | None
-) -> Registration:
-    """A pylti1p3 registration for one platform, signing with the tool's current key."""
+@functools.lru_cache(maxsize=16)
+def _public_pem(private_pem: str) -> str:
+    """The public half of a tool key (deriving it costs milliseconds; keys change rarely)."""
     from jwcrypto.jwk import JWK
 
+    return str(JWK.from_pem(private_pem.encode()).export_to_pem().decode())
+
+
+def tool_registration(
+    platform: Platform, private_pem: str | None, key_set: dict[str, Any] | None
+) -> Registration:
+    """A pylti1p3 registration for one platform; the tool's key only where the tool signs."""
     reg = Registration()
     reg.set_issuer(platform.issuer).set_client_id(platform.client_id)
     reg.set_auth_login_url(platform.auth_login_url).set_auth_token_url(platform.auth_token_url)
@@ -256,6 +264,6 @@ def tool_registration(
     reg.set_key_set(key_set)  # type: ignore[arg-type]
     if platform.auth_audience:
         reg.set_auth_audience(platform.auth_audience)
-    public_pem = JWK.from_pem(private_pem.encode()).export_to_pem().decode()
-    reg.set_tool_private_key(private_pem).set_tool_public_key(public_pem)
+    if private_pem:
+        reg.set_tool_private_key(private_pem).set_tool_public_key(_public_pem(private_pem))
     return reg

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -29,6 +29,7 @@ from core.lti.claims import DL, LTI
 from core.lti.errors import LtiBadRequest, LtiRejected
 from core.lti.model import CourseLink, LtiSession, Platform
 from core.lti.service import check_openid_configuration, sha256
+from core.officehours.model import OfficeHoursType
 from core.services import Services
 from lti.glue import (
     AiohttpCookieService,
@@ -111,8 +112,7 @@ async def login(request: web.Request) -> web.Response:
         deployment_id=req.get_param("lti_deployment_id") or None,
         storage_target=req.get_param("lti_storage_target") or None,
     )
-    key = await service.signing_key()
-    conf = DbToolConf(platform, tool_registration(platform, key.private_pem, None))
+    conf = DbToolConf(platform, tool_registration(platform, None, None))
     oidc = AiohttpOIDCLogin(req, conf, state.state.removeprefix("state-"), state.nonce)
     try:
         redirect = oidc.get_redirect_object(service.launch_url)
@@ -183,6 +183,19 @@ async def _platform_key(request: web.Request, platform: Platform, kid: str) -> d
     jwk = await service.cached_key(platform.key_set_url, kid)
     if jwk is not None:
         return jwk
+    # concurrent launches with a new key fetch the key set once, not once each
+    async with _fetch_locks.setdefault(platform.key_set_url, asyncio.Lock()):
+        jwk = await service.cached_key(platform.key_set_url, kid)
+        if jwk is not None:
+            return jwk
+        return await _fetch_key(request, platform, kid)
+
+
+_fetch_locks: dict[str, asyncio.Lock] = {}
+
+
+async def _fetch_key(request: web.Request, platform: Platform, kid: str) -> dict[str, Any]:
+    service = _services(request).lti
     try:
         async with request.app[lti_http_key].get(platform.key_set_url) as resp:
             resp.raise_for_status()
@@ -216,10 +229,9 @@ async def launch(request: web.Request) -> web.Response:
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise LtiRejected("kid", "the id_token names no signing key (kid)")
-    platform = await service.platform_for_token(claims)
+    platform, jwk, login_state = await service.launch_context(claims, kid, state)
     cookies = AiohttpCookieService(req)
     secret = cookies.get_cookie(state) or req.get_param("lti_browser") or None
-    login_state = await service.login(state)
     if secret is None and login_state is not None and login_state.storage_target:
         # cookies blocked in the iframe: read the browser secret back from platform storage
         return render(
@@ -234,10 +246,10 @@ async def launch(request: web.Request) -> web.Response:
                 "key": f"peerlearn-{state}",
             },
         )
-    await service.check_launch(platform, claims, state=state, browser_secret=secret)
-    jwk = await _platform_key(request, platform, kid)
-    key = await service.signing_key()
-    registration = tool_registration(platform, key.private_pem, {"keys": [jwk]})
+    service.check_launch(platform, claims, login_state, browser_secret=secret)
+    if jwk is None:
+        jwk = await _platform_key(request, platform, kid)
+    registration = tool_registration(platform, None, {"keys": [jwk]})
     storage = RequestStorage()
     if login_state is not None and login_state.used_at is None:
         # what pylti1p3 checks, as the database knows it: the nonce was issued and is unused,
@@ -287,11 +299,15 @@ def _local(when: datetime, zone: str) -> str:
 
 
 async def _experts(
-    services: Services, session: LtiSession, link: CourseLink | None, zone: str
+    services: Services,
+    session: LtiSession,
+    link: CourseLink | None,
+    zone: str,
+    all_kinds: Sequence[OfficeHoursType],
 ) -> list[dict[str, Any]]:
     """The course's experts: office hours matching the link, each with its next free slots."""
     org = session.organisation_id
-    kinds = [t for t in await services.office_hours.list_types(org) if not t.paused]
+    kinds = [t for t in all_kinds if not t.paused and not t.archived]
     if link is not None and link.kind == "expert":
         kinds = [t for t in kinds if str(t.host_id) == link.target]
     elif link is not None and link.topics:
@@ -358,23 +374,21 @@ async def home(request: web.Request) -> web.Response:
     bookings = await services.office_hours.bookings_for_person(
         session.organisation_id, session.person_id
     )
-    titles = {
-        t.id: t.title
-        for t in await services.office_hours.list_types(
-            session.organisation_id, include_inactive=True
-        )
-    }
+    all_kinds = await services.office_hours.list_types(
+        session.organisation_id, include_inactive=True
+    )
+    titles = {t.id: t.title for t in all_kinds}
     return render(
         "home.html",
         link=link,
-        experts=await _experts(services, session, link, zone),
+        experts=await _experts(services, session, link, zone, all_kinds),
         bookings=[
             {"booking": b, "title": titles.get(b.type_id, ""), "when": _local(b.start_utc, zone)}
             for b in bookings
             if b.status in ("pending", "confirmed", "waitlisted")
         ],
         roster=await services.lti.roster(session),
-        summary=await services.lti.course_summary(session),
+        summary=await services.lti.course_summary(session) if session.is_instructor else {},
         notice=request.query.get("notice", "")[:200],
         **context,
     )
@@ -570,6 +584,12 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     app[lti_secret_key] = secret
     app.middlewares.append(lti_errors)
     app.cleanup_ctx.append(_http_client)
+
+    async def signing_key(_: web.Application) -> None:
+        # the tool has a key to publish and sign with before the first platform asks
+        await services.lti.signing_key()
+
+    app.on_startup.append(signing_key)
     app.router.add_route("GET", "/lti/login", login)
     app.router.add_route("POST", "/lti/login", login)
     app.router.add_post("/lti/launch", launch)

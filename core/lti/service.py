@@ -53,6 +53,8 @@ from core.people.service import IdentityHints, PeopleService
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+#: expired logins are purged on about one login in this many
+PURGE_EVERY = 50
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 
@@ -292,7 +294,8 @@ class LtiService:
                 expires_at=now + LOGIN_TTL,
                 storage_target=(storage_target or None) and storage_target[:64],
             )
-            await uow.lti.purge_logins(now - LOGIN_TTL)
+            if secrets.randbelow(PURGE_EVERY) == 0:
+                await uow.lti.purge_logins(now - LOGIN_TTL)
             await uow.lti.add_login(login)
             await uow.commit()
         return platform, login, secret
@@ -310,21 +313,20 @@ class LtiService:
             raise LtiRejected("inactive", "this platform registration is not active yet")
         return platform
 
-    async def login(self, state: str) -> LoginState | None:
-        async with self._uow() as uow:
-            return await uow.lti.get_login(state)
-
     # launch ---------------------------------------------------------------------------------
     async def platform_for_token(self, claims: Mapping[str, Any]) -> Platform:
         """The active registration an (unverified) id_token claims to come from."""
+        async with self._uow() as uow:
+            return await self._platform_for_token(uow, claims)
+
+    async def _platform_for_token(self, uow: UnitOfWork, claims: Mapping[str, Any]) -> Platform:
         issuer = claims.get("iss")
         if not isinstance(issuer, str) or not issuer:
             raise LtiRejected("iss", "the id_token names no issuer")
         aud = claims.get("aud")
         azp = claims.get("azp")
         auds = [aud] if isinstance(aud, str) else [a for a in aud or [] if isinstance(a, str)]
-        async with self._uow() as uow:
-            candidates = list(await uow.lti.platforms_for_issuer(issuer))
+        candidates = list(await uow.lti.platforms_for_issuer(issuer))
         if not candidates:
             raise LtiRejected("iss", "the id_token's issuer is not registered with the tool")
         if isinstance(azp, str):
@@ -334,6 +336,17 @@ class LtiService:
         if not matching:
             raise LtiRejected("aud", "the id_token was issued for another client")
         return self._pick(matching[:1], None)
+
+    async def launch_context(
+        self, claims: Mapping[str, Any], kid: str, state: str
+    ) -> tuple[Platform, dict[str, Any] | None, LoginState | None]:
+        """What a launch is checked against, read at once: the registration its (unverified)
+        id_token names, the cached platform key for its `kid`, and the login its state answers."""
+        async with self._uow() as uow:
+            platform = await self._platform_for_token(uow, claims)
+            cached = await uow.lti.cached_key(platform.key_set_url, kid)
+            login = await uow.lti.get_login(state) if state else None
+        return platform, (dict(cached.jwk) if cached else None), login
 
     async def cached_key(self, key_set_url: str, kid: str) -> dict[str, Any] | None:
         async with self._uow() as uow:
@@ -351,31 +364,19 @@ class LtiService:
             await uow.lti.cache_keys(keys)
             await uow.commit()
 
-    async def check_launch(
+    def check_launch(
         self,
         platform: Platform,
         claims: Mapping[str, Any],
+        login: LoginState | None,
         *,
-        state: str,
         browser_secret: str | None,
     ) -> LaunchClaims:
-        """Every rule but the signature, read-only: lets the edge give the precise reason
-        before pylti1p3 verifies the signature."""
-        async with self._uow() as uow:
-            return await self._check_launch(uow, platform, claims, state, browser_secret)
-
-    async def _check_launch(
-        self,
-        uow: UnitOfWork,
-        platform: Platform,
-        claims: Mapping[str, Any],
-        state: str,
-        browser_secret: str | None,
-    ) -> LaunchClaims:
+        """Every rule but the signature, against the login read with `launch_context`: lets
+        the edge give the precise reason before pylti1p3 verifies the signature."""
         now = self._clock.now()
         check_audience(claims, platform.client_id)
         check_times(claims, now)
-        login = await uow.lti.get_login(state) if state else None
         if login is None or login.platform_id != platform.id:
             raise LtiRejected("state", "the launch does not answer a login of this tool")
         if not browser_secret or not hmac.compare_digest(
@@ -407,23 +408,28 @@ class LtiService:
         state: str,
         browser_secret: str | None,
     ) -> tuple[LtiSession, str]:
-        """Check a signature-verified id_token against the login it answers, use the login
-        once, resolve the person and open a page session. Nothing is stored on failure."""
+        """Check a signature-verified id_token against the login it answers, resolve the
+        person, then in one transaction use the login once and open a page session. A launch
+        failing any check stores nothing."""
         now = self._clock.now()
         async with self._uow() as uow:
-            launch = await self._check_launch(uow, platform, claims, state, browser_secret)
-            if not await uow.lti.use_login(state, now):
-                raise LtiRejected("nonce", "this launch has already been used")
-            await uow.commit()
-        person = await self._people.resolve_person(
-            ExternalIdentity("lti", platform.issuer, launch.subject),
-            IdentityHints(
-                name=launch.name,
-                email=launch.email,
-                email_verified=launch.email_verified,
-                organisation_id=platform.organisation_id,
-            ),
+            login = await uow.lti.get_login(state) if state else None
+        launch = self.check_launch(platform, claims, login, browser_secret=browser_secret)
+        identity = ExternalIdentity("lti", platform.issuer, launch.subject)
+        hints = IdentityHints(
+            name=launch.name,
+            email=launch.email,
+            email_verified=launch.email_verified,
+            organisation_id=platform.organisation_id,
         )
+        try:
+            person = await self._people.resolve_person(identity, hints)
+        except PeerlearnError:
+            raise
+        except Exception:  # noqa: BLE001
+            # two first launches of one person at once (a double click): the other one created
+            # the profile and the storage refused a duplicate; it is there now
+            person = await self._people.resolve_person(identity, hints)
         token = secrets.token_urlsafe(32)
         session = LtiSession(
             id=new_id(),
@@ -442,6 +448,11 @@ class LtiService:
             expires_at=now + SESSION_TTL,
         )
         async with self._uow() as uow:
+            # checked again inside the transaction that uses the login: one winner per login
+            login = await uow.lti.get_login(state)
+            self.check_launch(platform, claims, login, browser_secret=browser_secret)
+            if not await uow.lti.use_login(state, now):
+                raise LtiRejected("nonce", "this launch has already been used")
             await uow.lti.add_session(session)
             if launch.resource_link_id:
                 placement = self._placement(platform, launch, claims)

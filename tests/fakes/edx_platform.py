@@ -6,6 +6,7 @@ Its calls are synchronous: the handlers run them in a thread."""
 from __future__ import annotations
 
 import asyncio
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,12 @@ def ensure_django() -> None:
             LMS_ROOT_URL="http://127.0.0.1",
         )
         django.setup()
+    # Open edX's packages warn at import time (WebOb imports `cgi`; openedx-filters announces the
+    # end of Python 3.11 support): import them once, quietly
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import lti_consumer.data
+        import lti_consumer.lti_1p3.consumer  # noqa: F401
 
 
 @dataclass

@@ -7,6 +7,7 @@ from typing import Any
 
 import jwt
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
 from jwcrypto.jwk import JWK
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -19,6 +20,8 @@ class SigningKey:
         self.jwk = JWK.generate(kty="RSA", size=2048)
         self.kid = self.jwk.thumbprint()
         self.pem = self.jwk.export_to_pem(private_key=True, password=None)
+        # loading a PEM key validates it (slow): sign with the loaded key object
+        self.private = serialization.load_pem_private_key(self.pem, password=None)
 
     def public(self) -> dict[str, Any]:
         data: dict[str, Any] = self.jwk.export_public(as_dict=True)
@@ -53,7 +56,7 @@ class Forger:
     ) -> str:
         key = key or self.key
         hdr = {"kid": key.kid, **(headers or {})}
-        return jwt.encode(claims, key.pem, algorithm="RS256", headers=hdr)
+        return jwt.encode(claims, key.private, algorithm="RS256", headers=hdr)  # type: ignore[arg-type]
 
     def claims(
         self,
