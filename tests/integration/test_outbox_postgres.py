@@ -67,9 +67,11 @@ async def test_two_workers_at_once_share_the_rows_and_never_deliver_one_twice(
     total = 150 + 30
     faults = Faults(latency=0.02, throttle_rate=0.05, unavailable_rate=0.02, retry_after="1")
     async with FakeGraph(faults) as graph:
+        # leases outlast the test's fast-forwarded clock: no row changes hands mid-delivery
+        lease = timedelta(hours=1)
         async with (
-            graph_worker(pg_services, graph, batch_size=40, concurrency=2) as one,
-            graph_worker(pg_services, graph, batch_size=40, concurrency=2) as two,
+            graph_worker(pg_services, graph, batch_size=40, concurrency=2, lease=lease) as one,
+            graph_worker(pg_services, graph, batch_size=40, concurrency=2, lease=lease) as two,
         ):
             claims: dict[str, DrainStats] = {"one": DrainStats(), "two": DrainStats()}
 

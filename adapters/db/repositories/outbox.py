@@ -9,8 +9,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from tortoise.expressions import F, Q
-from tortoise.functions import Count, Min
+from tortoise.functions import Count
 
 from adapters.db.tables.outbox import CalendarLinkRow, OutboxRow
 from core.calendar import CalendarLink
@@ -23,12 +22,6 @@ _counter = itertools.count()
 
 
 _last_seq = 0
-
-
-def family(kind: str) -> str:
-    """Rows are ordered within one aggregate and one family of kinds (`calendar.upsert` and
-    `calendar.cancel` share one): a slow calendar never holds back a chat notice."""
-    return kind.split(".", 1)[0]
 
 
 def next_seq() -> int:
@@ -105,64 +98,69 @@ class DbOutbox:
     async def claim_due(
         self, now: datetime, lease_until: datetime, limit: int, kinds: Sequence[str] | None = None
     ) -> Sequence[OutboxMessage]:
-        """Lease up to `limit` due rows (pending, or in flight with an expired lease).
+        """Lease up to `limit` due rows (pending, or in flight with an expired lease), oldest
+        first, in one statement.
 
-        A row is only taken when no earlier row of its aggregate and kind family is still pending
-        or in flight, so a cancel never overtakes its create. On PostgreSQL the candidates are locked with
-        `FOR UPDATE SKIP LOCKED` (workers never wait for each other); on both databases the lease
-        is taken by a conditional UPDATE, so two workers can never hold the same row.
+        A row is only taken when no earlier row of its aggregate and kind family (the part of the
+        kind before the dot: `calendar.upsert` and `calendar.cancel` are one family, so a slow
+        calendar never holds back a chat notice) is still pending or in flight: a cancel never
+        overtakes its create. On PostgreSQL the rows are picked
+        with `FOR UPDATE SKIP LOCKED` (workers never wait for each other, never share a row); on
+        SQLite the single writer serialises claims, and the UPDATE re-checks that each row is
+        still free, so two processes can never hold the same row either.
         """
         if limit <= 0:
             return []
-        due = Q(status="pending") | Q(status="in_flight", lease_until__lt=now)
-        q = OutboxRow.filter(next_attempt_at__lte=now).filter(due)
+        db = OutboxRow._choose_db(for_write=True)
+        postgres = db.capabilities.dialect != "sqlite"
+        fields = OutboxRow._meta.fields_map
+        when = fields["next_attempt_at"]
+        values: list[Any] = []
+
+        def param(value: Any) -> str:
+            values.append(value)
+            return f"${len(values)}" if postgres else f"?{len(values)}"
+
+        def fam(alias: str) -> str:
+            if postgres:
+                return f"split_part({alias}.kind, '.', 1)"
+            return f"substr({alias}.kind, 1, instr({alias}.kind || '.', '.') - 1)"
+
+        at = param(when.to_db_value(now, OutboxRow))
+        kind_filter = ""
         if kinds:
-            q = q.filter(kind__in=list(kinds))
-        candidates = (
-            await q.order_by("seq")
-            .limit(limit * 4)
-            .select_for_update(skip_locked=True)
-            .only("id", "aggregate_type", "aggregate_id", "kind", "seq")
-        )
-        if not candidates:
-            return []
-        first = await self._first_open_seq({r.aggregate_id for r in candidates})
-        chosen: list[UUID] = []
-        for row in candidates:
-            if first.get((row.aggregate_type, row.aggregate_id, family(row.kind))) == row.seq:
-                chosen.append(row.id)
-                if len(chosen) >= limit:
-                    break
-        if not chosen:
-            return []
+            kind_filter = "AND o.kind IN (" + ", ".join(param(k) for k in kinds) + ")"
+        lock = "FOR UPDATE OF o SKIP LOCKED" if postgres else ""
         token = uuid4().hex
-        await (
-            OutboxRow.filter(id__in=chosen)
-            .filter(due)
-            .update(
-                status="in_flight",
-                lease_until=lease_until,
-                lease_token=token,
-                attempts=F("attempts") + 1,
+        free = f"(status = 'pending' OR (status = 'in_flight' AND lease_until < {at}))"
+        sql = f"""
+            WITH picked AS (
+                SELECT o.id FROM outbox o
+                WHERE o.next_attempt_at <= {at}
+                  AND (o.status = 'pending' OR (o.status = 'in_flight' AND o.lease_until < {at}))
+                  {kind_filter}
+                  AND NOT EXISTS (
+                    SELECT 1 FROM outbox p
+                    WHERE p.aggregate_type = o.aggregate_type
+                      AND p.aggregate_id = o.aggregate_id
+                      AND p.seq < o.seq
+                      AND p.status IN ('pending', 'in_flight')
+                      AND {fam("p")} = {fam("o")}
+                  )
+                ORDER BY o.seq
+                LIMIT {param(limit)}
+                {lock}
             )
-        )
+            UPDATE outbox
+            SET status = 'in_flight',
+                lease_until = {param(when.to_db_value(lease_until, OutboxRow))},
+                lease_token = {param(token)},
+                attempts = attempts + 1
+            WHERE id IN (SELECT id FROM picked) AND {free}
+        """  # noqa: S608 - only our own SQL fragments and placeholders are formatted in
+        await db.execute_query(sql, values)
         rows = await OutboxRow.filter(lease_token=token).order_by("seq")
         return [to_message(r) for r in rows]
-
-    async def _first_open_seq(self, aggregate_ids: set[str]) -> dict[tuple[str, str, str], int]:
-        """The earliest not-yet-finished row of each (aggregate, kind family)."""
-        rows = (
-            await OutboxRow.filter(aggregate_id__in=list(aggregate_ids))
-            .filter(status__in=list(OPEN))
-            .annotate(first=Min("seq"))
-            .group_by("aggregate_type", "aggregate_id", "kind")
-            .values("aggregate_type", "aggregate_id", "kind", "first")
-        )
-        first: dict[tuple[str, str, str], int] = {}
-        for r in rows:
-            key = (r["aggregate_type"], r["aggregate_id"], family(r["kind"]))
-            first[key] = min(int(r["first"]), first.get(key, int(r["first"])))
-        return first
 
     async def finish(self, message: OutboxMessage) -> bool:
         """Record the outcome of a delivery; False when the lease was lost (another worker
