@@ -106,15 +106,11 @@ class Flows:
         topic = command.argument.strip()
         if len(topic) < 2:
             return "What should they know about? For example **find kubernetes networking**."
-        result = await self._s.expertise.match(
-            who.organisation.id, topic, asker_id=who.person.id, top=3
-        )
+        result = await self._s.expertise.match(who.org_id, topic, asker_id=who.person.id, top=3)
         ids = [e.person_id for e in result.experts]
         people = {p.id: p for p in await self._people(who, ids)}
         now = self._s.clock.now()
-        free = (
-            await self._s.office_hours.next_free_slots(who.organisation.id, ids, now) if ids else {}
-        )
+        free = await self._s.office_hours.next_free_slots(who.org_id, ids, now) if ids else {}
         experts = []
         for expert in result.experts:
             person = people.get(expert.person_id)
@@ -135,17 +131,17 @@ class Flows:
 
     async def _people(self, who: Who, ids: list[UUID]) -> list[Any]:
         async with self._s.uow() as uow:
-            return list(await uow.people.get_many(who.organisation.id, ids))
+            return list(await uow.people.get_many(who.org_id, ids))
 
     # office hours -----------------------------------------------------------------------------
     async def slots(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         host_id = uuid_field(data, "host_id")
-        host = await self._s.people.get_person(who.organisation.id, host_id)
+        host = await self._s.people.get_person(who.org_id, host_id)
         now = self._s.clock.now()
         found: list[dict[str, Any]] = []
-        for t in await self._s.office_hours.list_types(who.organisation.id, host_id):
+        for t in await self._s.office_hours.list_types(who.org_id, host_id):
             for slot in await self._s.office_hours.slots(
-                who.organisation.id, t.id, now, now + timedelta(days=SLOT_DAYS), include_full=False
+                who.org_id, t.id, now, now + timedelta(days=SLOT_DAYS), include_full=False
             ):
                 found.append(
                     {
@@ -170,19 +166,19 @@ class Flows:
             raise BadPayload("start needs a UTC offset")
         key = f"teams:{ctx.activity.id}" if ctx.activity.id else None
         result = await self._s.office_hours.book(
-            who.organisation.id, type_id, who.person.id, start, idempotency_key=key
+            who.org_id, type_id, who.person.id, start, idempotency_key=key
         )
         return await self._booking_card(who, result.booking)
 
     async def cancel(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         booking_id = uuid_field(data, "booking_id")
-        booking = await self._s.office_hours.get_booking(who.organisation.id, booking_id)
+        booking = await self._s.office_hours.get_booking(who.org_id, booking_id)
         if booking.person_id != who.person.id:
             raise Forbidden("that booking is not yours to cancel")
         if booking.status in ("cancelled", "declined"):
             return await self._booking_card(who, booking)
         booking = await self._s.office_hours.cancel(
-            who.organisation.id, booking_id, "cancelled in Teams", by=who.person.id
+            who.org_id, booking_id, "cancelled in Teams", by=who.person.id
         )
         return await self._booking_card(who, booking)
 
@@ -191,7 +187,7 @@ class Flows:
 
     async def mine(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         bookings = await self._s.office_hours.bookings_for_person(
-            who.organisation.id, who.person.id, limit=10
+            who.org_id, who.person.id, limit=10
         )
         views = [await self._view(who, b) for b in bookings]
         return cards.bookings_card(views, who.person.time_zone)
@@ -200,8 +196,8 @@ class Flows:
         return cards.booking_card(await self._view(who, booking))
 
     async def _view(self, who: Who, booking: Any) -> dict[str, Any]:
-        t = await self._s.office_hours.get_type(who.organisation.id, booking.type_id)
-        host = await self._s.people.get_person(who.organisation.id, booking.host_id)
+        t = await self._s.office_hours.get_type(who.org_id, booking.type_id)
+        host = await self._s.people.get_person(who.org_id, booking.host_id)
         return {
             "id": booking.id,
             "title": t.title,
@@ -223,7 +219,7 @@ class Flows:
         return await self._ask(who, text)
 
     async def _ask(self, who: Who, text: str) -> Reply:
-        question, reuse = await self._s.expertise.ask(who.organisation.id, who.person.id, text)
+        question, reuse = await self._s.expertise.ask(who.org_id, who.person.id, text)
         hits: list[dict[str, Any]] = [
             {"title": r.question.title, "answer": r.answer.text if r.answer else ""}
             for r in reuse.questions
@@ -233,14 +229,14 @@ class Flows:
 
     async def _own_question(self, who: Who, data: Mapping[str, Any]) -> UUID:
         question_id = uuid_field(data, "question_id")
-        question, _, _ = await self._s.expertise.question(who.organisation.id, question_id)
+        question, _, _ = await self._s.expertise.question(who.org_id, question_id)
         if question.asker_id != who.person.id:
             raise Forbidden("only the person who asked can do that")
         return question_id
 
     async def route(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         question_id = await self._own_question(who, data)
-        offers = await self._s.expertise.route(who.organisation.id, question_id)
+        offers = await self._s.expertise.route(who.org_id, question_id)
         if not offers:
             return "Nobody who knows this is available right now. I will keep trying and tell you here."
         return (
@@ -250,14 +246,14 @@ class Flows:
 
     async def resolved(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         question_id = await self._own_question(who, data)
-        await self._s.expertise.resolve_by_reuse(who.organisation.id, question_id)
+        await self._s.expertise.resolve_by_reuse(who.org_id, question_id)
         return "Glad that helped. Nobody was disturbed."
 
     async def ask_from_message(self, ctx: TurnContext, who: Who, text: str) -> str:
         if len(text) < 5:
             raise InvalidInput("that message is too short to ask about")
-        question, _ = await self._s.expertise.ask(who.organisation.id, who.person.id, text)
-        offers = await self._s.expertise.route(who.organisation.id, question.id)
+        question, _ = await self._s.expertise.ask(who.org_id, who.person.id, text)
+        offers = await self._s.expertise.route(who.org_id, question.id)
         if not offers:
             return f"Saved “{cards.plain(question.title, 120)}”. Nobody who knows it is free now; I will keep trying."
         return (
@@ -268,7 +264,7 @@ class Flows:
     # experts answering offers ---------------------------------------------------------------
     async def accept_offer(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         offer_id = uuid_field(data, "offer_id")
-        await self._s.expertise.accept_offer(who.organisation.id, offer_id, who.person.id)
+        await self._s.expertise.accept_offer(who.org_id, offer_id, who.person.id)
         return "Thank you! The colleague who asked knows you are on it."
 
     async def decline_offer(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
@@ -276,5 +272,5 @@ class Flows:
         reason = data.get("reason")
         if not isinstance(reason, str):
             reason = ""
-        await self._s.expertise.decline_offer(who.organisation.id, offer_id, who.person.id, reason)
+        await self._s.expertise.decline_offer(who.org_id, offer_id, who.person.id, reason)
         return "Understood. I will ask someone else."

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
+from uuid import UUID
 
 from botbuilder.core import CardFactory, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
@@ -32,7 +33,7 @@ from botbuilder.schema.teams import (
 from bot import cards, features
 from bot.parsing import BadPayload, Command, Intent, parse, strip_mentions, suggestions
 from core.errors import Forbidden, PeerlearnError, UnknownOrganisation
-from core.people.model import ExternalIdentity, Organisation, Person
+from core.people.model import ExternalIdentity, Person
 from core.people.service import IdentityHints
 from core.services import Services
 from core.teams.model import ConversationRef, conversation_type
@@ -50,7 +51,10 @@ _MAX_QUESTION = 4000
 @dataclass(frozen=True)
 class Who:
     person: Person
-    organisation: Organisation
+
+    @property
+    def org_id(self) -> UUID:
+        return self.person.organisation_id
 
 
 Reply = str | dict[str, Any]
@@ -134,8 +138,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
                 locale=activity.locale,
             ),
         )
-        org = await self.services.people.organisation(person.organisation_id)
-        result = Who(person, org)
+        result = Who(person)
         ctx.turn_state["peerlearn.who"] = result
         await self._remember(ctx, result)
         return result
@@ -156,7 +159,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         try:
             await self.services.teams.remember_conversation(
                 ConversationRef(
-                    organisation_id=who.organisation.id,
+                    organisation_id=who.org_id,
                     conversation_id=conv.id,
                     conversation_type=kind,
                     service_url=activity.service_url,
@@ -184,7 +187,8 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         except PeerlearnError as exc:
             await turn_context.send_activity(_friendly(exc))
             return
-        await _send(turn_context, cards.welcome_card(who.person.name, who.organisation.name))
+        org = await self.services.people.organisation(who.org_id)
+        await _send(turn_context, cards.welcome_card(who.person.name, org.name))
 
     async def on_members_added_activity(
         self, members_added: Any, turn_context: TurnContext
@@ -318,9 +322,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         count = 10
         if query.query_options is not None and isinstance(query.query_options.count, int):
             count = max(1, min(25, query.query_options.count))
-        people = await self.services.people.list_people(
-            who.organisation.id, limit=count, query=text
-        )
+        people = await self.services.people.list_people(who.org_id, limit=count, query=text)
         attachments = [
             MessagingExtensionAttachment(
                 content_type=cards.CONTENT_TYPE,
@@ -381,7 +383,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         if not command.argument:
             return _profile(who.person)
         person = await self.services.people.update_person(
-            who.organisation.id, who.person.id, time_zone=command.argument.strip()
+            who.org_id, who.person.id, time_zone=command.argument.strip()
         )
         return f"Done: I will show times in **{cards.safe(person.time_zone, 64)}**."
 
@@ -392,7 +394,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         if not isinstance(value, str) or not value.strip():
             raise BadPayload("pick a time zone")
         person = await self.services.people.update_person(
-            who.organisation.id, who.person.id, time_zone=value.strip()
+            who.org_id, who.person.id, time_zone=value.strip()
         )
         return _profile(person)
 
@@ -400,9 +402,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         query = command.argument.strip()
         if len(query) < 2:
             return "Whom should I look for? For example **who is Jonas**."
-        people = await self.services.people.list_people(
-            who.organisation.id, limit=8, query=query[:100]
-        )
+        people = await self.services.people.list_people(who.org_id, limit=8, query=query[:100])
         return cards.colleagues_card(query, [_person_view(p) for p in people])
 
 
