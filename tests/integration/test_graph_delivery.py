@@ -334,3 +334,24 @@ async def test_without_graph_settings_graph_rows_are_skipped_and_the_log_says_wh
     assert {r.result["skipped"] for r in await rows(services)} == {
         "Microsoft Graph is not configured"
     }
+
+
+async def test_the_in_process_relay_of_serve_delivers_in_the_background_and_stops_cleanly(
+    services: Services, org: Any
+) -> None:
+    from app.delivery import run_worker
+
+    bookings = await book(services, org.id, 5)
+    async with FakeGraph() as graph:
+        settings = Settings(database_url="sqlite://:memory:", graph_base_url=graph.base_url)
+        stop = asyncio.Event()
+        relay = asyncio.create_task(
+            run_worker(settings, services, stop, graph_credential=StaticToken())
+        )
+        for _ in range(200):
+            if (await services.outbox.counts())["done"] == 5:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(relay, 10)
+    assert events_per_booking(graph) == {f"Office hours ({b})": 1 for b in bookings}
