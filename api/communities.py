@@ -31,6 +31,7 @@ from core.communities.model import (
     Question,
     Recognition,
 )
+from core.communities.ports import SessionSeat
 from core.communities.service import CohortView, CommunityView, QuestionView, SearchResult
 from core.errors import InvalidInput
 from core.ids import parse_id
@@ -778,6 +779,117 @@ async def record_demo(request: web.Request) -> web.Response:
     return ok(demo_json(d), 201)
 
 
+# show-and-tell ------------------------------------------------------------------------------
+def _start(data: dict[str, Any]) -> datetime:
+    raw = field(data, "start", str)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput("'start' is a time such as 2026-03-26T16:00:00+00:00") from None
+    if value.tzinfo is None:
+        raise InvalidInput("'start' must carry a UTC offset")
+    return value
+
+
+def seat_json(s: SessionSeat) -> dict[str, Any]:
+    return {
+        "booking_id": str(s.booking_id),
+        "person_id": str(s.person_id),
+        "start": _iso(s.start),
+        "status": s.status,
+        "title": s.note,
+        "attendance": s.attendance,
+    }
+
+
+@routes.post("/api/v1/communities/{community_id}/show-and-tell")
+async def start_show_and_tell(request: web.Request) -> web.Response:
+    org = organisation(request)
+    data = await json_body(request)
+    session = await services(request).communities.start_show_and_tell(
+        org.id,
+        path_id(request, "community_id"),
+        actor(request),
+        field(data, "weekday", int),
+        field(data, "start", str),
+        field(data, "minutes", int, required=False, default=30),
+        field(data, "capacity", int, required=False, default=6),
+    )
+    return ok({"session_id": str(session)}, 201)
+
+
+@routes.get("/api/v1/communities/{community_id}/show-and-tell")
+async def upcoming_show_and_tell(request: web.Request) -> web.Response:
+    org = organisation(request)
+    starts = await services(request).communities.upcoming_show_and_tell(
+        org.id, path_id(request, "community_id"), acting(request, required=False)
+    )
+    return ok({"upcoming": [_iso(s) for s in starts]})
+
+
+@routes.post("/api/v1/communities/{community_id}/show-and-tell/signups")
+async def sign_up_demo(request: web.Request) -> web.Response:
+    org = organisation(request)
+    data = await json_body(request)
+    seat = await services(request).communities.sign_up_demo(
+        org.id,
+        path_id(request, "community_id"),
+        actor(request),
+        _start(data),
+        field(data, "title", str),
+    )
+    return ok(seat_json(seat), 201)
+
+
+@routes.get("/api/v1/communities/{community_id}/show-and-tell/agenda")
+async def get_agenda(request: web.Request) -> web.Response:
+    org = organisation(request)
+    start = _moment(request, "start")
+    if start is None:
+        raise InvalidInput("'start' is required")
+    agenda = await services(request).communities.agenda(
+        org.id, path_id(request, "community_id"), start, acting(request, required=False)
+    )
+    return ok(
+        {
+            "session_id": str(agenda.session_id),
+            "start": _iso(agenda.start),
+            "demos": [seat_json(s) for s in agenda.demos],
+            "waitlist": [seat_json(s) for s in agenda.waitlist],
+        }
+    )
+
+
+@routes.post("/api/v1/communities/{community_id}/show-and-tell/agenda")
+async def send_agenda(request: web.Request) -> web.Response:
+    org = organisation(request)
+    data = await json_body(request)
+    queued = await services(request).communities.send_agenda(
+        org.id, path_id(request, "community_id"), actor(request), _start(data)
+    )
+    return ok({"queued": queued})
+
+
+@routes.post("/api/v1/communities/{community_id}/show-and-tell/attendance")
+async def record_attendance(request: web.Request) -> web.Response:
+    org = organisation(request)
+    data = await json_body(request)
+    attended = [parse_id(v, "attended") for v in _strings(data, "attended")]
+    demos = await services(request).communities.record_show_and_tell(
+        org.id, path_id(request, "community_id"), actor(request), _start(data), attended
+    )
+    return ok({"demos": [demo_json(d) for d in demos]})
+
+
+@routes.get("/api/v1/community-show-and-tell/{booking_id}/invitation.ics")
+async def invitation(request: web.Request) -> web.Response:
+    org = organisation(request)
+    body = await services(request).communities.show_and_tell_invitation(
+        org.id, path_id(request, "booking_id")
+    )
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8")
+
+
 # recognition, analytics, digest -------------------------------------------------------------
 @routes.get("/api/v1/communities/{community_id}/leaderboard")
 async def leaderboard(request: web.Request) -> web.Response:
@@ -1124,6 +1236,57 @@ OPENAPI: dict[str, Any] = {
             status=201,
             body=_body(["person_id", "title"], person_id=_TEXT, title=_TEXT, cohort_id=_TEXT),
         ),
+    },
+    "/api/v1/communities/{community_id}/show-and-tell": {
+        "parameters": [path_param("community_id")],
+        "get": _op("Upcoming show-and-tell sessions"),
+        "post": _op(
+            "Start a weekly show-and-tell in the community's zone (owners, facilitators)",
+            status=201,
+            body=_body(
+                ["weekday", "start"],
+                weekday={"type": "integer", "minimum": 0, "maximum": 6},
+                start={"type": "string", "description": "HH:MM"},
+                minutes={"type": "integer"},
+                capacity={"type": "integer", "description": "demo slots; later sign-ups wait"},
+            ),
+        ),
+    },
+    "/api/v1/communities/{community_id}/show-and-tell/signups": {
+        "parameters": [path_param("community_id")],
+        "post": _op(
+            "Sign up to demo (members); a full session puts you on its waitlist",
+            status=201,
+            body=_body(
+                ["start", "title"], start={"type": "string", "format": "date-time"}, title=_TEXT
+            ),
+        ),
+    },
+    "/api/v1/communities/{community_id}/show-and-tell/agenda": {
+        "parameters": [path_param("community_id")],
+        "get": _op(
+            "The agenda of one session",
+            params=[query_param("start", {"type": "string", "format": "date-time"})],
+        ),
+        "post": _op(
+            "Send the agenda to members who have not paused notifications (hosts)",
+            body=_body(["start"], start={"type": "string", "format": "date-time"}),
+        ),
+    },
+    "/api/v1/communities/{community_id}/show-and-tell/attendance": {
+        "parameters": [path_param("community_id")],
+        "post": _op(
+            "Record who gave their demo (hosts), after the session started",
+            body=_body(
+                ["start", "attended"],
+                start={"type": "string", "format": "date-time"},
+                attended={"type": "array", "items": {"type": "string", "format": "uuid"}},
+            ),
+        ),
+    },
+    "/api/v1/community-show-and-tell/{booking_id}/invitation.ics": {
+        "parameters": [path_param("booking_id")],
+        "get": _op("The sign-up's calendar invitation (.ics)"),
     },
     "/api/v1/communities/{community_id}/leaderboard": {
         "parameters": [path_param("community_id")],

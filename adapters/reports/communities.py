@@ -71,6 +71,7 @@ class CommunityReportRenderer:
 
         matplotlib.use("Agg")
         from matplotlib.figure import Figure
+        from matplotlib.ticker import MaxNLocator
 
         weeks = [w.week_start for w in report.weekly]
         labels = [d.strftime("%d %b") for d in weeks]
@@ -90,7 +91,7 @@ class CommunityReportRenderer:
         ax.set_xticks(x, labels, rotation=45, ha="right", fontsize=8)
         ax.set_ylabel("activities")
         ax.set_ylim(0, max([*bottom, 1]) * 1.3)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title("Weekly community activity")
         ax.legend(loc="upper left", fontsize=8, ncols=4, frameon=False)
         ax.spines[["top", "right"]].set_visible(False)

@@ -278,9 +278,16 @@ def recognition(
         if post[4] is not None:
             for person in {post[2], *post[5]}:
                 promoted[person] += 1
+    sessions: set[tuple[UUID, datetime]] = set()
     for d in data.demos:
         demos[d.person_id] += 1
-    hosted = dict(session_hosts or {})
+        if d.cohort_id is None:
+            sessions.add((d.recorded_by, d.given_at))
+    hosted: dict[UUID, int] = defaultdict(int)
+    for host, _ in sessions:
+        hosted[host] += 1
+    for host, n in (session_hosts or {}).items():
+        hosted[host] += n
     people = set(accepted) | set(promoted) | set(demos) | set(hosted)
     out = [
         Recognition(

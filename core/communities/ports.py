@@ -254,3 +254,53 @@ class BookingStats(Protocol):
     async def figures(
         self, org_id: UUID, host_ids: Sequence[UUID] | None, start: datetime, end: datetime
     ) -> BookingFigures: ...
+
+
+@dataclass(frozen=True)
+class SessionSeat:
+    """One sign-up for a community session, as the booking machinery keeps it."""
+
+    booking_id: UUID
+    person_id: UUID
+    start: datetime
+    #: confirmed | waitlisted | pending | cancelled | declined
+    status: str
+    note: str
+    attendance: str | None = None
+
+
+class SessionBooking(Protocol):
+    """Recurring community sessions (show-and-tell) on the office hours booking machinery:
+    capacity, waitlist and `.ics` invitations come from there."""
+
+    async def create_weekly(
+        self,
+        org_id: UUID,
+        community_id: UUID,
+        host_id: UUID,
+        title: str,
+        description: str,
+        weekday: int,
+        start: str,
+        minutes: int,
+        time_zone: str,
+        capacity: int,
+    ) -> UUID: ...
+
+    async def session_ids(self, org_id: UUID, community_id: UUID) -> Sequence[UUID]: ...
+
+    async def next_starts(
+        self, org_id: UUID, session_id: UUID, after: datetime, count: int
+    ) -> Sequence[datetime]: ...
+
+    async def sign_up(
+        self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime, note: str
+    ) -> SessionSeat: ...
+
+    async def seats(self, org_id: UUID, session_id: UUID, start: datetime) -> Sequence[SessionSeat]:
+        """Confirmed and waitlisted sign-ups of one occurrence, in order."""
+        ...
+
+    async def mark_attendance(self, org_id: UUID, booking_id: UUID, attended: bool) -> None: ...
+
+    async def invitation(self, org_id: UUID, booking_id: UUID) -> bytes: ...

@@ -73,7 +73,13 @@ from core.communities.model import (
     clean_visibility,
 )
 from core.communities.pairing import pair_up, pairs_of
-from core.communities.ports import BookingStats, EvidenceSink, TagVocabulary
+from core.communities.ports import (
+    BookingStats,
+    EvidenceSink,
+    SessionBooking,
+    SessionSeat,
+    TagVocabulary,
+)
 from core.errors import Conflict, InvalidInput, PersonNotFound
 from core.ids import new_id
 from core.outbox import OutboxMessage, OutboxTopic
@@ -124,6 +130,17 @@ class CohortView:
 
 
 @dataclass(frozen=True)
+class Agenda:
+    """One show-and-tell: who demos what (in sign-up order) and who waits for a slot."""
+
+    community_id: UUID
+    session_id: UUID
+    start: datetime
+    demos: tuple[SessionSeat, ...]
+    waitlist: tuple[SessionSeat, ...]
+
+
+@dataclass(frozen=True)
 class UpcomingItem:
     kind: str
     title: str
@@ -157,8 +174,11 @@ class CommunitiesService:
         evidence: EvidenceSink | None = None,
         bookings: BookingStats | None = None,
         renderer: analytics.ReportRenderer | None = None,
+        sessions: SessionBooking | None = None,
     ) -> None:
         self._renderer = renderer
+        #: show-and-tell sessions; app/ wires office hours in after both services exist
+        self.sessions = sessions
         self._uow = uow
         self._clock = clock
         self._tags = tags
@@ -168,7 +188,13 @@ class CommunitiesService:
     def with_clock(self, clock: Clock) -> CommunitiesService:
         """The same service on another clock: for simulations and back-dated demo data."""
         return CommunitiesService(
-            self._uow, clock, self._tags, self._evidence, self._bookings, self._renderer
+            self._uow,
+            clock,
+            self._tags,
+            self._evidence,
+            self._bookings,
+            self._renderer,
+            self.sessions,
         )
 
     # helpers -----------------------------------------------------------------------------
@@ -1223,6 +1249,169 @@ class CommunitiesService:
             community = await self._community(uow, org_id, community_id)
             await self._can_read(uow, community, viewer_id)
             return list(await uow.cohorts.list(org_id, community.id))
+
+    # show-and-tell -----------------------------------------------------------------------
+    def _show(self) -> SessionBooking:
+        if self.sessions is None:
+            raise InvalidInput("show-and-tell needs office hours, which this installation lacks")
+        return self.sessions
+
+    async def start_show_and_tell(
+        self,
+        org_id: UUID,
+        community_id: UUID,
+        actor_id: UUID,
+        weekday: int,
+        start: str,
+        minutes: int = 30,
+        capacity: int = 6,
+    ) -> UUID:
+        """A weekly show-and-tell in the community's zone, hosted by the owner or facilitator
+        who starts it; `capacity` demos a week, later sign-ups wait for a slot."""
+        if isinstance(weekday, bool) or not isinstance(weekday, int) or not 0 <= weekday <= 6:
+            raise InvalidInput("weekday is 0 (Monday) to 6 (Sunday)")
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 15 <= minutes <= 120:
+            raise InvalidInput("a session lasts 15–120 minutes")
+        if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 30:
+            raise InvalidInput("a session has 1–30 demo slots")
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._host(uow, community, actor_id)
+        return await self._show().create_weekly(
+            org_id,
+            community.id,
+            actor_id,
+            f"Show-and-tell: {community.name}"[:TITLE_MAX],
+            "Short demos of what members tried this week.",
+            weekday,
+            start,
+            minutes,
+            community.time_zone,
+            capacity,
+        )
+
+    async def _session(self, uow: UnitOfWork, community: Community) -> UUID:
+        ids = await self._show().session_ids(community.organisation_id, community.id)
+        if not ids:
+            raise Conflict("this community has no show-and-tell yet")
+        return ids[0]
+
+    async def upcoming_show_and_tell(
+        self, org_id: UUID, community_id: UUID, viewer_id: UUID | None = None, count: int = 4
+    ) -> list[datetime]:
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._can_read(uow, community, viewer_id)
+            session = await self._session(uow, community)
+        return list(
+            await self._show().next_starts(org_id, session, self._clock.now(), max(1, count))
+        )
+
+    async def sign_up_demo(
+        self, org_id: UUID, community_id: UUID, person_id: UUID, start: datetime, title: str
+    ) -> SessionSeat:
+        """A member signs up to demo at one session; a full session puts them on its waitlist."""
+        text = clean_text(title, "the demo title", TITLE_MAX)
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._member(uow, community, person_id)
+            session = await self._session(uow, community)
+        return await self._show().sign_up(org_id, session, person_id, _aware(start), text)
+
+    async def agenda(
+        self, org_id: UUID, community_id: UUID, start: datetime, viewer_id: UUID | None = None
+    ) -> Agenda:
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._can_read(uow, community, viewer_id)
+            session = await self._session(uow, community)
+        seats = await self._show().seats(org_id, session, _aware(start))
+        return Agenda(
+            community.id,
+            session,
+            _aware(start),
+            tuple(s for s in seats if s.status == "confirmed"),
+            tuple(s for s in seats if s.status == "waitlisted"),
+        )
+
+    async def send_agenda(
+        self, org_id: UUID, community_id: UUID, actor_id: UUID, start: datetime
+    ) -> int:
+        """Before the session: one notice per active member who has not paused notifications
+        (through the outbox, delivered by the bot). Returns how many were queued."""
+        agenda = await self.agenda(org_id, community_id, start)
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._host(uow, community, actor_id)
+            members = await uow.communities.memberships(community.id, "active")
+            payload = {
+                "kind": "show_and_tell_agenda",
+                "community_id": str(community.id),
+                "community": community.name,
+                "start": agenda.start.isoformat(),
+                "demos": [{"person_id": str(d.person_id), "title": d.note} for d in agenda.demos],
+            }
+            sent = 0
+            for m in members:
+                if m.notifications_paused:
+                    continue
+                await uow.outbox.add(
+                    OutboxMessage(
+                        id=new_id(),
+                        organisation_id=org_id,
+                        kind=OutboxTopic.NOTIFY,
+                        aggregate_type="show_and_tell",
+                        aggregate_id=f"{agenda.session_id}:{agenda.start.isoformat()}",
+                        payload={**payload, "person_id": str(m.person_id)},
+                        created_at=self._clock.now(),
+                    )
+                )
+                sent += 1
+            await uow.commit()
+        return sent
+
+    async def record_show_and_tell(
+        self,
+        org_id: UUID,
+        community_id: UUID,
+        actor_id: UUID,
+        start: datetime,
+        attended: Sequence[UUID],
+    ) -> list[Demo]:
+        """After the session: attendance for every confirmed demo; the demos given count for
+        their presenters (recognition, cohort completion) and the host's session counts."""
+        agenda = await self.agenda(org_id, community_id, start)
+        present = set(attended)
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._host(uow, community, actor_id)
+        for seat in agenda.demos:
+            await self._show().mark_attendance(org_id, seat.booking_id, seat.person_id in present)
+        demos: list[Demo] = []
+        async with self._uow() as uow:
+            for seat in agenda.demos:
+                if seat.person_id not in present:
+                    continue
+                demo = Demo(
+                    new_id(),
+                    org_id,
+                    community.id,
+                    seat.person_id,
+                    seat.note,
+                    agenda.start,
+                    actor_id,
+                )
+                await uow.cohorts.add_demo(demo)
+                demos.append(demo)
+            await uow.commit()
+        for demo in demos:
+            await self._record_evidence(
+                org_id, [demo.person_id], "demo_given", f"demo:{demo.id}", community.topics
+            )
+        return demos
+
+    async def show_and_tell_invitation(self, org_id: UUID, booking_id: UUID) -> bytes:
+        return await self._show().invitation(org_id, booking_id)
 
     # recognition, analytics, digest --------------------------------------------------------
     async def recognition(self, org_id: UUID, person_id: UUID) -> Recognition:
