@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from app.demo_communities import seed_communities
+from app.demo_expertise import seed_expertise
 from app.demo_officehours import seed_office_hours
 from core.errors import Conflict
 from core.people.model import ExternalIdentity, Organisation
@@ -51,6 +52,7 @@ PEOPLE: list[tuple[str, str, str, str]] = [
 DemoStep = Callable[[Services, Organisation], Awaitable[str]]
 #: features append their own seeding steps; each must be idempotent
 DEMO_STEPS: list[DemoStep] = []
+DEMO_STEPS.append(seed_expertise)
 DEMO_STEPS.append(seed_communities)
 DEMO_STEPS.append(seed_office_hours)
 

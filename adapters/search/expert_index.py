@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,17 @@ from core.expertise.ports import (
 from core.expertise.text import term_counts
 
 log = logging.getLogger(__name__)
+
+#: organisations this process changed since their index last caught up
+_changed: set[UUID] = set()
+#: how often an index looks for changes written by other processes (seconds)
+POLL_SECONDS = 1.0
+
+
+def mark_changed(org_id: UUID) -> None:
+    """Called by writers in this process: the next query catches up at once."""
+    _changed.add(org_id)
+
 
 EVIDENCE_WEIGHT = {
     "office_hours": 1.5,
@@ -124,6 +136,7 @@ class _Org:
     endorsed: dict[int, dict[int, int]] = field(default_factory=dict)
     n_questions: int = 0
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}, {}))
+    polled_at: float = 0.0
 
     # growth -------------------------------------------------------------------------------
     def col(self, person: UUID) -> int:
@@ -252,11 +265,17 @@ class SparseExpertIndex:
         async with lock:
             idx = self._orgs.get(org_id)
             if idx is None:
+                _changed.discard(org_id)
                 idx = await self._build(org_id)
                 self._orgs[org_id] = idx
-            if not await self._catch_up(idx, org_id):
-                idx = await self._build(org_id)
-                self._orgs[org_id] = idx
+            # changes from this process count at once; other processes' within POLL_SECONDS
+            if org_id in _changed or time.monotonic() - idx.polled_at > POLL_SECONDS:
+                _changed.discard(org_id)
+                idx.polled_at = time.monotonic()
+                if not await self._catch_up(idx, org_id):
+                    idx = await self._build(org_id)
+                    idx.polled_at = time.monotonic()
+                    self._orgs[org_id] = idx
             return idx
 
     # build --------------------------------------------------------------------------------

@@ -441,7 +441,6 @@ class ExpertiseService:
         skill_ids, unknown = await self.resolve_tags(org_id, tags, strict=strict_tags)
         now = self._clock.now()
         async with self._uow() as uow:
-            await _org_exists(uow, org_id)
             asker = await uow.people.get(org_id, asker_id) if asker_id else None
             if asker_id and asker is None:
                 raise PersonNotFound("the asker is not a person of this organisation")

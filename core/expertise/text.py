@@ -28,9 +28,10 @@ STOPWORDS = frozenset(
 )
 
 
-@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lower case without accents or compatibility forms (NFKD, marks removed, casefold)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.casefold()
@@ -45,14 +46,18 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=262144)
+def _term(word: str) -> str:
+    """The index term of one folded word, or "" for words that say nothing."""
+    if len(word) < 2 or word in STOPWORDS:
+        return ""
+    return _stem(word)
+
+
 def tokens(text: str) -> list[str]:
     """Content words of `text`, folded and lightly stemmed, in order."""
-    out: list[str] = []
-    for word in _WORD.findall(fold(text)):
-        if len(word) < 2 or word in STOPWORDS:
-            continue
-        out.append(_stem(word))
-    return out
+    terms = map(_term, _WORD.findall(fold(text)))
+    return [t for t in terms if t]
 
 
 def term_counts(text: str) -> Counter[str]:

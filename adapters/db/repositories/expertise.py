@@ -30,6 +30,7 @@ from adapters.db.tables.expertise import (
     SkillRow,
 )
 from adapters.db.tables.people import IdentityRow, PersonRow
+from adapters.search.expert_index import mark_changed
 from core.expertise.model import (
     Answer,
     DeclaredSkill,
@@ -78,6 +79,7 @@ async def _insert_many(model: type[Model], rows: Sequence[dict[str, Any]]) -> No
 
 async def _change(org_id: UUID, kind: str, ref: UUID | None) -> None:
     await ChangeRow.create(organisation_id=org_id, kind=kind, ref=ref)
+    mark_changed(org_id)
 
 
 def _ids(values: object) -> list[UUID]:
