@@ -399,9 +399,12 @@ class OfficeHoursService:
         t = await self._type(uow, org_id, type_id)
         if not t.bookable:
             raise OfficeHoursPaused("these office hours are paused and take no bookings")
-        person = await uow.people.get(org_id, person_id)
+        found = {p.id: p for p in await uow.people.get_many(org_id, [person_id, t.host_id])}
+        person, host = found.get(person_id), found.get(t.host_id)
         if person is None:
             raise PersonNotFound("no such person in this organisation")
+        if host is None:
+            raise PersonNotFound("the host of these office hours is no longer here")
         clean_answers = _check_answers(t, answers or {})
         if len(note) > 2000:
             raise InvalidInput("notes are limited to 2000 characters")
@@ -437,7 +440,6 @@ class OfficeHoursService:
             waitlist_position=position,
         )
         await uow.bookings.add(booking)
-        host = await self._host(uow, t)
         if status == "confirmed":
             await self._calendar_upsert(uow, t, booking, host, person)
             await self._notify(uow, booking, person.id, "booking_confirmed", t, host)
