@@ -283,14 +283,14 @@ async def seed_expertise(services: Services, org: Organisation) -> str:
     ]
     summary = await e.import_history(org.id, threads, source=SOURCE)
     recorded = 0
-    for n, (person, kind, ref, skills, text, rating) in enumerate(EVIDENCE):
+    for n, (person, kind, ref, topics, text, rating) in enumerate(EVIDENCE):
         when = services.clock.now() - timedelta(days=60 - 7 * n)
         recorded += await e.record_evidence(
             org.id,
             ids[person],
             kind,
             ref=ref,
-            skills=skills,
+            skills=topics,
             text=text,
             rating=rating,
             occurred_at=when,
