@@ -9,7 +9,11 @@ from adapters.lms.keys import generate_tool_key
 from adapters.lms.services import LmsServices
 from adapters.reports.communities import CommunityReportRenderer
 from adapters.search.expert_index import SparseExpertIndex
-from app.communities_links import OfficeHoursSessions, SkillVocabularyTags
+from app.communities_links import (
+    OfficeHoursFigures,
+    OfficeHoursSessions,
+    SkillVocabularyTags,
+)
 from app.delivery import busy_times
 from app.expertise_links import ExpertiseEvidence, LibraryResources
 from app.settings import Settings
@@ -62,6 +66,7 @@ def build_services(
         expertise=expertise,
     )
     services.communities.sessions = OfficeHoursSessions(services.office_hours, factory)
+    services.communities.bookings = OfficeHoursFigures(services.office_hours, factory)
     # expertise reads office hours and the library; they are built above
     expertise.availability = services.office_hours
     expertise.resources = LibraryResources(services.communities)

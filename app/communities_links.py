@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from core.communities.ports import SessionSeat
+from core.communities.ports import BookingFigures, SessionSeat
 from core.errors import InvalidInput
 from core.expertise.service import ExpertiseService
 from core.officehours.model import Booking
@@ -110,3 +110,37 @@ class OfficeHoursSessions:
 
 def _seat(b: Booking) -> SessionSeat:
     return SessionSeat(b.id, b.person_id, b.start_utc, b.status, b.note, b.attendance)
+
+
+class OfficeHoursFigures:
+    """`core.communities.ports.BookingStats` over office hours bookings: bookings and
+    attendance in a period, and the hours each host spent in sessions that were booked."""
+
+    def __init__(self, office_hours: OfficeHoursService, uow: UnitOfWorkFactory) -> None:
+        self._oh = office_hours
+        self._uow = uow
+
+    async def figures(
+        self, org_id: UUID, host_ids: Sequence[UUID] | None, start: datetime, end: datetime
+    ) -> BookingFigures:
+        if host_ids is None:
+            types = await self._oh.list_types(org_id, include_inactive=True)
+            host_ids = list(dict.fromkeys(t.host_id for t in types))
+        bookings = attended = 0
+        hours: dict[UUID, float] = {}
+        async with self._uow() as uow:
+            for host in host_ids:
+                rows = await uow.bookings.for_host(
+                    org_id, host, start, statuses=("confirmed",), limit=100_000
+                )
+                seen: set[UUID] = set()
+                for b in rows:
+                    if not start <= b.start_utc < end:
+                        continue
+                    bookings += 1
+                    attended += b.attendance == "attended"
+                    if b.occurrence_id not in seen:
+                        seen.add(b.occurrence_id)
+                        span = (b.end_utc - b.start_utc).total_seconds() / 3600
+                        hours[host] = hours.get(host, 0.0) + span
+        return BookingFigures(bookings, attended, hours)

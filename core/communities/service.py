@@ -183,7 +183,8 @@ class CommunitiesService:
         self._clock = clock
         self._tags = tags
         self._evidence = evidence
-        self._bookings = bookings
+        #: bookings and attendance for analytics; app/ wires office hours in
+        self.bookings = bookings
 
     def with_clock(self, clock: Clock) -> CommunitiesService:
         """The same service on another clock: for simulations and back-dated demo data."""
@@ -192,7 +193,7 @@ class CommunitiesService:
             clock,
             self._tags,
             self._evidence,
-            self._bookings,
+            self.bookings,
             self._renderer,
             self.sessions,
         )
@@ -1469,8 +1470,8 @@ class CommunitiesService:
         limits = {c.id: c.expert_weekly_limit_hours for c in communities}
         default = min(limits.values(), default=Community.expert_weekly_limit_hours)
         bookings = None
-        if self._bookings is not None:
-            bookings = await self._bookings.figures(org_id, hosts, start, end)
+        if self.bookings is not None:
+            bookings = await self.bookings.figures(org_id, hosts, start, end)
         return analytics.compute(
             scope, facts, start, end, limits=limits, default_limit=default, bookings=bookings
         )

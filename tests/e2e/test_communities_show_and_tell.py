@@ -99,3 +99,8 @@ async def test_a_weekly_show_and_tell_fills_its_slots_sends_the_agenda_and_recor
     assert mine["demos_given"] == 1
     hosting = await (await api.get(f"/api/v1/community-recognition/{host}")).json()
     assert hosting["sessions_hosted"] == 1
+    report = await (await api.get("/api/v1/community-analytics")).json()
+    assert (report["bookings"], report["attended"]) == (2, 1)
+    loads = {e["person_id"]: e["hours_per_week"] for e in report["expert_load"]}
+    # the host ran one booked 30-minute session in the default 12-week report
+    assert loads[host] == round(0.5 / 12, 2)
