@@ -41,6 +41,9 @@ class LaunchClaims:
     context_title: str | None
     resource_link_id: str | None
     resource_link_title: str | None
+    #: the viewer's IANA zone when the platform tells (OIDC `zoneinfo`, or a `timezone` custom
+    #: parameter such as Canvas' $Person.address.timezone)
+    time_zone: str | None = None
 
 
 def check_audience(claims: Mapping[str, Any], client_id: str) -> None:
@@ -160,4 +163,10 @@ def check_message(
         context_title=context_title,
         resource_link_id=link_id,
         resource_link_title=link_title,
+        time_zone=_str(claims, "zoneinfo") or _custom(claims, "timezone"),
     )
+
+
+def _custom(claims: Mapping[str, Any], key: str) -> str | None:
+    custom = claims.get(LTI + "custom")
+    return _str(custom, key) if isinstance(custom, dict) else None

@@ -420,6 +420,7 @@ class LtiService:
             name=launch.name,
             email=launch.email,
             email_verified=launch.email_verified,
+            time_zone=launch.time_zone,
             organisation_id=platform.organisation_id,
         )
         try:

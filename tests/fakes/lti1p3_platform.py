@@ -6,6 +6,7 @@ calls back to the tool (the tool's JWKS) never block the shared event loop."""
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import typing as t
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class Member:
     email: str
     roles: list[str]
     status: str = "Active"
+    zoneinfo: str | None = None
 
 
 @dataclass
@@ -182,7 +184,9 @@ class Lti1p3Platform:
         self.tool_url = ""
         self.book = Gradebook()
         self.members = [
-            Member("u-ada", "Ada Lovelace", "ada@acme.example", [LEARNER]),
+            Member(
+                "u-ada", "Ada Lovelace", "ada@acme.example", [LEARNER], zoneinfo="Europe/London"
+            ),
             Member("u-grace", "Grace Hopper", "grace@acme.example", [INSTRUCTOR]),
             Member("u-alan", "Alan Turing", "alan@acme.example", [LEARNER]),
             Member("u-kat", "Katherine Johnson", "kat@acme.example", [LEARNER]),
@@ -244,7 +248,21 @@ class Lti1p3Platform:
         app.router.add_post(f"/ags/{CONTEXT}/lineitems/{{item}}/scores", self.scores)
         app.router.add_get(f"/nrps/{CONTEXT}/memberships", self.memberships)
         app.router.add_post("/deep-link-return", self.deep_link_return)
+        app.router.add_get("/course/{user}", self.course_page)
         return app
+
+    async def course_page(self, request: web.Request) -> web.Response:
+        """The LMS course page with peerlearn in an iframe, as a learner sees it."""
+        src = html.escape(self.login_url(request.match_info["user"]))
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Data Literacy 101"
+            "</title><style>body{font-family:sans-serif;margin:0}header{background:#f4f4f4;"
+            "padding:12px 20px;border-bottom:1px solid #ccc}iframe{border:0;width:100%;"
+            "height:1100px}</style></head><body><header><strong>Data Literacy 101</strong> · "
+            "Week 3 · Ask an expert</header>"
+            f'<iframe id="tool" title="peerlearn" src="{src}"></iframe></body></html>'
+        )
+        return web.Response(text=page, content_type="text/html")
 
     async def authorize(self, request: web.Request) -> web.Response:
         params = dict(request.query)
@@ -254,6 +272,8 @@ class Lti1p3Platform:
             message = PlatformLaunch(PlatformRequest({"get_data": params, "form_data": {}}), conf)
             user = next(m for m in self.members if m.user_id == params["login_hint"])
             message.set_user_data(user.user_id, user.roles, user.name, user.email)
+            if user.zoneinfo:
+                message.set_extra_claims({"zoneinfo": user.zoneinfo})
             message.set_launch_context_claim(
                 CONTEXT, context_title="Data Literacy 101", context_label="DL101"
             )
@@ -274,7 +294,20 @@ class Lti1p3Platform:
                 )
             return t.cast(dict[str, Any], message.lti_launch())
 
-        return web.json_response(await asyncio.to_thread(launch))
+        answer = await asyncio.to_thread(launch)
+        if "text/html" in request.headers.get("Accept", ""):
+            # a browser: the platform's auto-submitting form, as in the LTI 1.3 spec
+            fields = "".join(
+                f'<input type="hidden" name="{k}" value="{html.escape(str(answer[k]))}">'
+                for k in ("id_token", "state")
+            )
+            page = (
+                "<!doctype html><html lang='en'><head><title>Launching</title></head><body>"
+                f'<form id="f" method="post" action="{html.escape(answer["launch_url"])}">{fields}'
+                "</form><script>document.getElementById('f').submit()</script></body></html>"
+            )
+            return web.Response(text=page, content_type="text/html")
+        return web.json_response(answer)
 
     async def jwks(self, request: web.Request) -> web.Response:
         return web.json_response(self.conf().get_jwks())

@@ -1,0 +1,130 @@
+"""The LTI pages in headless Chromium (Debian's, driven by Playwright): a learner opens the course
+page of a real platform (lti1p3platform), peerlearn launches inside its iframe, the learner books
+an expert's free time there; axe-core finds no serious accessibility violation. The screenshot is
+kept in docs/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.lti.model import Platform
+from tests.fakes.lti1p3_platform import Lti1p3Platform
+from tests.fakes.lti_tool import Tool, start_tool
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("PEERLEARN_CHROMIUM", "/usr/bin/chromium"))
+AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOT = ROOT / "docs" / "lti-booking-in-iframe.png"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _need(path: Path) -> None:
+    if not path.exists():
+        message = f"{path} is missing: run scripts/install-test-tools"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture
+async def platform(aiohttp_server: Any) -> Lti1p3Platform:
+    p = Lti1p3Platform()
+    server = await aiohttp_server(p.app())
+    p.url = str(server.make_url("")).rstrip("/")
+    return p
+
+
+@pytest.fixture
+async def tool(database_url: str, aiohttp_server: Any, platform: Lti1p3Platform, org: Any) -> Tool:
+    t = await start_tool(database_url, aiohttp_server)
+    platform.tool_url = t.url
+    return t
+
+
+@pytest.fixture
+async def registration(tool: Tool, platform: Lti1p3Platform, org: Any) -> Platform:
+    expert = await tool.services.people.add_person(
+        org.id, "Priya Raman", "priya@acme.example", time_zone="Asia/Kolkata"
+    )
+    await tool.services.office_hours.create_type(
+        org.id,
+        expert.id,
+        {
+            "title": "SQL clinic",
+            "description": "Bring the query that hurts.",
+            "topics": ["sql"],
+            "rules": [{"weekday": d, "start": "00:00", "end": "23:30"} for d in range(7)],
+            "min_notice_minutes": 60,
+        },
+    )
+    return await tool.services.lti.add_platform(
+        org.id,
+        issuer=platform.url,
+        client_id=platform.client_id,
+        auth_login_url=platform.url + "/authorize",
+        auth_token_url=platform.url + "/token",
+        key_set_url=platform.url + "/jwks",
+        deployment_ids=[platform.deployment_id],
+    )
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Any]:
+    _need(CHROMIUM)
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = await browser.new_context(
+            viewport={"width": 1000, "height": 1200}, timezone_id="Europe/London"
+        )
+        yield await context.new_page()
+        await browser.close()
+
+
+async def test_a_learner_books_office_hours_inside_the_lms_iframe(
+    page: Any, platform: Lti1p3Platform, registration: Platform, tool: Tool, org: Any
+) -> None:
+    await page.goto(f"{platform.url}/course/u-ada")
+    frame = page.frame_locator("iframe#tool")
+    await frame.get_by_role("heading", name="Experts and their next free times").wait_for()
+    # times are shown in the learner's zone, which the platform sent (OIDC zoneinfo)
+    assert "times in Europe/London" in await frame.locator("header").inner_text()
+    await frame.get_by_role("button", name="Book with Priya Raman").click()
+    await frame.get_by_role("status").filter(has_text="Booked").wait_for()
+    assert "SQL clinic" in await frame.locator("#bookings-h + ul").inner_text()
+    (person,) = await tool.services.people.list_people(org.id, query="Ada")
+    (booking,) = await tool.services.office_hours.bookings_for_person(org.id, person.id)
+    assert booking.status == "confirmed"
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+
+async def test_the_course_page_has_no_serious_accessibility_violations(
+    page: Any, platform: Lti1p3Platform, registration: Platform
+) -> None:
+    _need(AXE)
+    await page.goto(f"{platform.url}/course/u-grace")
+    frame_locator = page.frame_locator("iframe#tool")
+    await frame_locator.get_by_role("heading", name="Experts and their next free times").wait_for()
+    frame = next(f for f in page.frames if f.url.startswith(registration_url(platform)))
+    await frame.add_script_tag(path=str(AXE))
+    result = await frame.evaluate("async () => await axe.run(document)")
+    serious = [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
+    assert result["passes"], "axe ran no checks"
+
+
+def registration_url(platform: Lti1p3Platform) -> str:
+    return platform.tool_url + "/lti/app/"
