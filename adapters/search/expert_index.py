@@ -78,19 +78,19 @@ class Tuning:
     #: credit of an accepted answer relative to any answer
     accepted_bonus: float = 1.0
     #: credit halves after this many newer questions in the organisation (at least) ...
-    half_life_questions: float = 400.0
+    half_life_questions: float = 50.0
     #: ... or after this share of the organisation's questions, whichever is longer
-    half_life_share: float = 0.0
-    #: the activity prior: "log" dampens prolific people, "linear" does not
-    prior_shape: str = "log"
+    half_life_share: float = 0.1
     #: ... and after this many days
     half_life_days: float = 365.0
+    #: the activity prior: "log" dampens prolific people, "linear" does not
+    prior_shape: str = "linear"
     #: threads whose text score is handed on to their answerers
-    top_threads: int = 200
+    top_threads: int = 1000
     #: thread text score exponent: > 1 favours a few close threads over many loose ones
     power: float = 1.0
     w_text: float = 1.0
-    w_tags: float = 0.5
+    w_tags: float = 1.0
     w_prior: float = 0.3
     w_declared: float = 0.4
     w_endorsed: float = 0.2
