@@ -278,3 +278,53 @@ async def test_a_disabled_platform_cannot_log_in(tool: Tool, forger: Forger) -> 
     ):
         assert resp.status == 403
         assert "<code>inactive</code>" in await resp.text()
+
+
+async def test_with_cookies_blocked_the_browser_secret_travels_through_platform_storage(
+    tool: Tool, forger: Forger
+) -> None:
+    """LTI platform storage: the login page stores the secret with the platform frame
+    (lti.put_data), the launch page reads it back (lti.get_data) and posts it with the launch."""
+    import json
+    import re
+
+    no_cookies = browser()
+    no_cookies.cookie_jar.clear()
+    try:
+        async with no_cookies.get(
+            tool.url + "/lti/login",
+            params={
+                "iss": forger.url,
+                "login_hint": "user-1",
+                "target_link_uri": tool.launch_url,
+                "lti_storage_target": "post_message_forwarding",
+            },
+            allow_redirects=False,
+        ) as resp:
+            assert resp.status == 200
+            html = await resp.text()
+        config = json.loads(re.search(r"var cfg = (\{.*?\});", html).group(1))  # type: ignore[union-attr]
+        assert config["mode"] == "put" and config["target"] == "post_message_forwarding"
+        assert config["origin"] == forger.url
+        params = query(config["next"])
+        launcher = Launcher(tool, forger)
+        launcher.state, launcher.nonce = params["state"], params["nonce"]
+        token = forger.sign(launcher.claims())
+        no_cookies.cookie_jar.clear()  # the iframe kept no cookie
+        async with no_cookies.post(
+            tool.launch_url,
+            data={"id_token": token, "state": launcher.state},
+            allow_redirects=False,
+        ) as resp:
+            relay = await resp.text()
+            assert resp.status == 200 and '"mode": "get"' in relay
+        assert await stored() == (0, 0, 0, 0, 0)
+        async with no_cookies.post(
+            tool.launch_url,
+            data={"id_token": token, "state": launcher.state, "lti_browser": config["value"]},
+            allow_redirects=False,
+        ) as resp:
+            assert resp.status == 303
+        await launcher.browser.close()
+    finally:
+        await no_cookies.close()
