@@ -17,8 +17,8 @@ import api.people
 from adapters.db import lifecycle
 from api import openapi
 from api.http import api_auth, api_errors, services_key
-from app.metrics import Metrics
 from app.lti_tool import mount_lti
+from app.metrics import Metrics
 from app.settings import Settings
 from app.teams import mount_teams_bot
 from core.services import Services
