@@ -30,8 +30,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
+import asyncpg
 import httpx
 from tortoise import Tortoise
 
@@ -204,6 +206,21 @@ async def one_run(
         await Tortoise.close_connections()
 
 
+def _with_db(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
+
+
+async def _pg(server_url: str, statement: str) -> None:
+    conn = await asyncpg.connect(
+        "postgresql://" + _with_db(server_url, "postgres").split("://", 1)[1]
+    )
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 def ideal_floor(rows: int, concurrency: int, per_request: int) -> float:
     return math.ceil(rows / per_request) / concurrency * LATENCY
 
@@ -217,9 +234,16 @@ async def main() -> None:
     args = parser.parse_args()
     c = args.concurrency
     with tempfile.TemporaryDirectory() as tmp:
+        created: list[str] = []
 
-        def url(name: str) -> str:
-            return args.database_url or f"sqlite://{Path(tmp) / (name + '.db')}"
+        async def url(name: str) -> str:
+            if not args.database_url:
+                return f"sqlite://{Path(tmp) / (name + '.db')}"
+            # a fresh database per run on the server, dropped at the end
+            db = f"peerlearn_bench_{name}_{uuid4().hex[:8]}"
+            await _pg(args.database_url, f'CREATE DATABASE "{db}"')
+            created.append(db)
+            return _with_db(args.database_url, db)
 
         faulty = dict(
             latency=LATENCY,
@@ -231,24 +255,31 @@ async def main() -> None:
         runs = [
             await one_run(
                 "ideal (no faults, $batch)",
-                url("ideal"),
+                await url("ideal"),
                 args.rows,
                 c,
                 Faults(latency=LATENCY, validate_share=VALIDATE),
                 True,
             ),
             await one_run(
-                "batched, 5% 429 + 1% 503", url("batched"), args.rows, c, Faults(**faulty), True
+                "batched, 5% 429 + 1% 503",
+                await url("batched"),
+                args.rows,
+                c,
+                Faults(**faulty),
+                True,
             ),  # type: ignore[arg-type]
             await one_run(
                 "one call per row, same faults",
-                url("per_row"),
+                await url("per_row"),
                 args.per_row_rows,
                 c,
                 Faults(**faulty),
                 False,
             ),  # type: ignore[arg-type]
         ]
+        for db in created:
+            await _pg(args.database_url, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
     ideal, batched, per_row = runs
     print(
         f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; concurrency {c}; Graph latency {LATENCY * 1000:.0f} ms"
