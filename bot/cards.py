@@ -381,3 +381,234 @@ def offer_card(payload: Mapping[str, Any], due: str | None) -> dict[str, Any]:
             execute("Decline", "offer.decline", {"offer_id": offer_id}),
         ],
     )
+
+
+# communities -------------------------------------------------------------------------------
+def communities_card(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Each row: id, name, purpose, members, status (active/pending/left/None)."""
+    body: list[dict[str, Any]] = [heading("Communities")]
+    if not rows:
+        body.append(text("No communities yet."))
+    for row in rows[:20]:
+        status = row.get("status")
+        label = {"active": "member", "pending": "waiting for approval"}.get(str(status), "")
+        items: list[dict[str, Any]] = [
+            text(f"{safe(row.get('name'), 120)}", weight="Bolder"),
+            text(
+                f"{int(row.get('members') or 0)} members" + (f" · {label}" if label else ""),
+                isSubtle=True,
+                spacing="None",
+            ),
+        ]
+        if row.get("purpose"):
+            items.append(text(safe(row["purpose"], 300), spacing="Small"))
+        data = {"community_id": str(row["id"])}
+        button = (
+            execute("Leave", "community.leave", data)
+            if status in ("active", "pending")
+            else execute("Join", "community.join", data)
+        )
+        items.append({"type": "ActionSet", "actions": [button]})
+        body.append({"type": "Container", "separator": True, "items": items})
+    return card(body)
+
+
+def share_form_card(communities: Sequence[Mapping[str, Any]], kind: str) -> dict[str, Any]:
+    return card(
+        [
+            heading("Share with a community"),
+            {
+                "type": "Input.ChoiceSet",
+                "id": "community_id",
+                "label": "Community",
+                "value": str(communities[0]["id"]),
+                "choices": [
+                    {"title": plain(c["name"], 120), "value": str(c["id"])} for c in communities
+                ],
+                "isRequired": True,
+            },
+            {
+                "type": "Input.ChoiceSet",
+                "id": "kind",
+                "label": "What is it?",
+                "value": kind,
+                "style": "expanded",
+                "choices": [
+                    {"title": "A tip", "value": "tip"},
+                    {"title": "A prompt", "value": "prompt"},
+                    {"title": "A resource", "value": "resource"},
+                ],
+            },
+            {
+                "type": "Input.Text",
+                "id": "title",
+                "label": "Title",
+                "maxLength": 200,
+                "isRequired": True,
+                "errorMessage": "Give it a title",
+            },
+            {
+                "type": "Input.Text",
+                "id": "body",
+                "label": "The tip, prompt or link",
+                "isMultiline": True,
+                "maxLength": 5000,
+            },
+        ],
+        [execute("Share", "community.share")],
+    )
+
+
+def library_card(query: str, hits: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [heading(f"Library: “{safe(query, 80)}”")]
+    if not hits:
+        body.append(text("Nothing yet. Be the first: type **share**."))
+    for hit in hits[:5]:
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    text(f"{safe(hit.get('title'), 200)}", weight="Bolder"),
+                    text(safe(hit.get("kind"), 20), isSubtle=True, spacing="None"),
+                    text(safe(hit.get("text"), 500), spacing="Small"),
+                ],
+            }
+        )
+    return card(body)
+
+
+# expert tools ---------------------------------------------------------------------------------
+LEVELS = (
+    ("1", "1 · basics"),
+    ("2", "2 · working"),
+    ("3", "3 · solid"),
+    ("4", "4 · deep"),
+    ("5", "5 · go-to"),
+)
+
+
+def skills_card(skills: Mapping[str, int]) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [heading("Your skills")]
+    if not skills:
+        body.append(text("None yet. Add what colleagues can ask you about."))
+    for name, level in sorted(skills.items(), key=lambda kv: (-kv[1], kv[0].lower()))[:30]:
+        body.append(
+            {
+                "type": "ColumnSet",
+                "separator": True,
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [text(f"{safe(name, 100)} · level {int(level)}")],
+                    },
+                    {
+                        "type": "Column",
+                        "width": "auto",
+                        "items": [
+                            {
+                                "type": "ActionSet",
+                                "actions": [
+                                    execute("Remove", "skills.remove", {"skill": plain(name, 100)})
+                                ],
+                            }
+                        ],
+                    },
+                ],
+            }
+        )
+    body += [
+        {"type": "Input.Text", "id": "skill", "label": "Add a skill", "maxLength": 100},
+        {
+            "type": "Input.ChoiceSet",
+            "id": "level",
+            "label": "Level",
+            "value": "3",
+            "choices": [{"title": t, "value": v} for v, t in LEVELS],
+        },
+    ]
+    return card(body, [execute("Add skill", "skills.add")])
+
+
+def load_card(requests: int, request_cap: int, hours: float, hours_cap: float) -> dict[str, Any]:
+    return card(
+        [
+            heading("Your week"),
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": "Routed questions", "value": f"{requests} of {request_cap}"},
+                    {"title": "Office hours", "value": f"{hours:.1f} h of {hours_cap:.1f} h"},
+                ],
+            },
+            text(
+                "Over your limits you are suggested less often. Type **pause 1 week** for a break.",
+                isSubtle=True,
+            ),
+        ]
+    )
+
+
+def office_hours_card(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Each row: id, title, paused, rules (text), time_zone."""
+    body: list[dict[str, Any]] = [heading("Your office hours")]
+    if not rows:
+        body.append(text("You offer none yet. Add weekly times below."))
+    for row in rows[:10]:
+        data = {"type_id": str(row["id"])}
+        toggle = (
+            execute("Resume", "hours.resume", data)
+            if row.get("paused")
+            else execute("Pause", "hours.pause", data)
+        )
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    text(
+                        f"{safe(row.get('title'), 200)}"
+                        + (" · paused" if row.get("paused") else ""),
+                        weight="Bolder",
+                    ),
+                    text(
+                        f"{safe(row.get('rules') or 'no weekly times', 200)} ({safe(row.get('time_zone'), 64)})",
+                        isSubtle=True,
+                        spacing="None",
+                    ),
+                    {"type": "ActionSet", "actions": [toggle]},
+                ],
+            }
+        )
+    body += [
+        text("Add weekly times", weight="Bolder", separator=True),
+        {
+            "type": "Input.Text",
+            "id": "title",
+            "label": "Title",
+            "maxLength": 200,
+            "value": "Office hours",
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "weekday",
+            "label": "Day",
+            "value": "tue",
+            "choices": [
+                {"title": d, "value": d[:3].lower()}
+                for d in (
+                    "Monday",
+                    "Tuesday",
+                    "Wednesday",
+                    "Thursday",
+                    "Friday",
+                    "Saturday",
+                    "Sunday",
+                )
+            ],
+        },
+        {"type": "Input.Time", "id": "start", "label": "From", "value": "10:00"},
+        {"type": "Input.Time", "id": "end", "label": "To", "value": "11:00"},
+    ]
+    return card(body, [execute("Add", "hours.add")])

@@ -30,7 +30,7 @@ from botbuilder.schema.teams import (
     TaskModuleMessageResponse,
 )
 
-from bot import cards, features
+from bot import cards, communities, expert_tools, features
 from bot.parsing import BadPayload, Command, Intent, parse, strip_mentions, suggestions
 from core.errors import Forbidden, PeerlearnError, UnknownOrganisation
 from core.people.model import ExternalIdentity, Person
@@ -111,6 +111,8 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         }
         self.message_action: Callable[[TurnContext, Who, str], Awaitable[str]] | None = None
         features.install(self)
+        communities.install(self)
+        expert_tools.install(self)
 
     # identity -----------------------------------------------------------------------------
     async def who(self, ctx: TurnContext) -> Who:

@@ -34,8 +34,9 @@ def problems(card: dict[str, Any]) -> list[str]:
 def texts(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "data":
-                continue  # action data goes back to the bot, it is never rendered
+            if key in ("data", "choices"):
+                # action data goes back to the bot; choice titles are shown as plain text
+                continue
             if key in ("text", "value", "title") and isinstance(value, str):
                 yield value
             else:
@@ -123,6 +124,35 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         ],
     ),
     "nothing to reuse": lambda: cards.reuse_card("q", HOSTILE, []),
+    "communities": lambda: cards.communities_card(
+        [
+            {"id": "c", "name": HOSTILE, "purpose": HOSTILE, "members": 3, "status": "active"},
+            {"id": "d", "name": HOSTILE, "purpose": "", "members": 0, "status": None},
+            {"id": "e", "name": HOSTILE, "purpose": "", "members": 9, "status": "pending"},
+        ]
+    ),
+    "no communities": lambda: cards.communities_card([]),
+    "share form": lambda: cards.share_form_card([{"id": "c", "name": HOSTILE}], "tip"),
+    "library": lambda: cards.library_card(
+        HOSTILE, [{"title": HOSTILE, "kind": "tip", "text": HOSTILE}]
+    ),
+    "empty library": lambda: cards.library_card(HOSTILE, []),
+    "skills": lambda: cards.skills_card({HOSTILE: 4, "Kubernetes": 5}),
+    "no skills": lambda: cards.skills_card({}),
+    "load": lambda: cards.load_card(3, 5, 2.5, 4.0),
+    "office hours": lambda: cards.office_hours_card(
+        [
+            {
+                "id": "t",
+                "title": HOSTILE,
+                "paused": False,
+                "rules": "Tue 09:00–11:00",
+                "time_zone": "Europe/Berlin",
+            },
+            {"id": "u", "title": HOSTILE, "paused": True, "rules": "", "time_zone": "Asia/Kolkata"},
+        ]
+    ),
+    "no office hours": lambda: cards.office_hours_card([]),
     "offer": lambda: notices.render(
         {
             "template": "expertise.question_offered",

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from app.cli import cli
+from bot import communities, expert_tools
 from bot.features import INTENTS as FEATURE_INTENTS
 from bot.handler import INTENTS
 from bot.parsing import parse
@@ -85,7 +86,10 @@ def test_every_command_in_the_manifest_is_one_the_bot_understands() -> None:
     _, manifest = build_package(SETTINGS)
     for command_list in manifest["bots"][0]["commandLists"]:
         for command in command_list["commands"]:
-            parsed = parse(command["title"], [*INTENTS, *FEATURE_INTENTS])
+            parsed = parse(
+                command["title"],
+                [*INTENTS, *FEATURE_INTENTS, *communities.INTENTS, *expert_tools.INTENTS],
+            )
             assert parsed.name not in ("unknown", "empty"), command["title"]
             assert parsed.understood_as is None
 
