@@ -378,9 +378,11 @@ async def home(request: web.Request) -> web.Response:
         session.organisation_id, include_inactive=True
     )
     titles = {t.id: t.title for t in all_kinds}
+    community = await _course_community(services, session, link)
     return render(
         "home.html",
         link=link,
+        community=community,
         experts=await _experts(services, session, link, zone, all_kinds),
         bookings=[
             {"booking": b, "title": titles.get(b.type_id, ""), "when": _local(b.start_utc, zone)}
@@ -392,6 +394,65 @@ async def home(request: web.Request) -> web.Response:
         notice=request.query.get("notice", "")[:200],
         **context,
     )
+
+
+async def _course_community(
+    services: Services, session: LtiSession, link: CourseLink | None
+) -> dict[str, Any] | None:
+    """The course community: its library, open questions and cohorts; outcomes for instructors."""
+    ids = await services.lti.course_communities(session)
+    if link is not None and link.kind in ("community", "cohort"):
+        try:
+            ids.insert(0, UUID(link.target))
+        except ValueError:
+            pass
+    if not ids:
+        return None
+    org, viewer = session.organisation_id, session.person_id
+    communities = services.communities
+    try:
+        view = await communities.get_community(org, ids[0], viewer)
+        posts = await communities.list_posts(org, ids[0], viewer, limit=5)
+        questions = await communities.list_questions(org, ids[0], viewer, limit=5)
+        cohorts = await communities.cohorts(org, ids[0], viewer)
+    except PeerlearnError:
+        # an approval-only community the viewer has not joined: show its name only
+        return {"id": ids[0], "name": "", "posts": [], "questions": [], "cohorts": []}
+    report = await communities.analytics(org, ids[0]) if session.is_instructor else None
+    return {
+        "id": ids[0],
+        "name": view.community.name,
+        "purpose": view.community.purpose,
+        "posts": posts,
+        "questions": questions,
+        "cohorts": cohorts,
+        "report": report,
+    }
+
+
+async def ask(request: web.Request) -> web.Response:
+    session = await _session(request)
+    form = await _checked_form(request, session)
+    services = _services(request)
+    community_id = parse_id(form.get("community_id", ""), "community")
+    if community_id not in await services.lti.course_communities(session):
+        placement = await services.lti.placement_for(session)
+        link = (
+            await services.lti.link(session.organisation_id, placement.link_id)
+            if placement and placement.link_id
+            else None
+        )
+        if link is None or link.target != str(community_id):
+            raise LtiRejected("community", "that community is not part of this course")
+    org, person = session.organisation_id, session.person_id
+    members = await services.communities.members(org, community_id)
+    if not any(m.person_id == person and m.status == "active" for m in members):
+        # asking in the course community makes the learner a member of it
+        await services.communities.join(org, community_id, person)
+    await services.communities.ask(
+        org, community_id, person, form.get("title", ""), form.get("body", "")
+    )
+    return _back(request, "Your question is posted: the community's experts are notified.")
 
 
 def _back(request: web.Request, notice: str) -> web.Response:
@@ -601,6 +662,7 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     app.router.add_post("/lti/app/{token}/deep-link", deep_link)
     app.router.add_post("/lti/app/{token}/book", book)
     app.router.add_post("/lti/app/{token}/cancel", cancel)
+    app.router.add_post("/lti/app/{token}/ask", ask)
 
 
 __all__ = ["LTI", "setup"]

@@ -759,6 +759,13 @@ class LtiService:
         result.members = await self._sync_communities(platform, context_id, active, departed)
         return result
 
+    async def course_communities(self, session: LtiSession) -> list[UUID]:
+        """The communities linked to the session's course (LMS course ids or deep links)."""
+        if session.context_id is None:
+            return []
+        platform = await self.platform(session.platform_id)
+        return await self._linked_communities(platform, session.context_id)
+
     async def _linked_communities(self, platform: Platform, context_id: str) -> list[UUID]:
         async with self._uow() as uow:
             ids = [

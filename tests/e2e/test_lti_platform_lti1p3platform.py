@@ -362,3 +362,46 @@ async def test_a_learner_cancels_a_booking_from_the_course_page(
 async def _person(tool: Tool, org: Any, name: str) -> Any:
     (person,) = await tool.services.people.list_people(org.id, query=name)
     return person
+
+
+async def test_a_learner_asks_the_course_community_and_the_instructor_sees_the_outcomes(
+    ada: User, grace: User, tool: Tool, org: Any
+) -> None:
+    owner = await tool.services.people.add_person(org.id, "Olu Owner", "olu@acme.example")
+    community = await tool.services.communities.create_community(
+        org.id,
+        owner.id,
+        "Data practitioners",
+        purpose="Ask, share, learn.",
+        lms_course_ids=[CONTEXT],
+    )
+    html = await ada.launch()
+    assert "Course community: Data practitioners" in html and "No questions yet." in html
+    async with await ada.submit(
+        "/ask",
+        html,
+        {"community_id": str(community.id), "title": "How do I <join> two tables?", "body": ""},
+    ) as resp:
+        assert resp.status == 303
+        html = await ada.page(tool.url + resp.headers["Location"])
+    # user text is escaped
+    assert 'How do I &lt;join&gt; two tables? <span class="note">(open)</span>' in html
+    tool.clock.advance(timedelta(minutes=5))
+    html = await grace.launch()
+    assert "0/1</strong> questions answered" in html
+
+
+async def test_asking_in_a_community_outside_the_course_is_refused(
+    ada: User, tool: Tool, org: Any
+) -> None:
+    owner = await tool.services.people.add_person(org.id, "Olu Owner", "olu@acme.example")
+    await tool.services.communities.create_community(
+        org.id, owner.id, "Data practitioners", lms_course_ids=[CONTEXT]
+    )
+    elsewhere = await tool.services.communities.create_community(org.id, owner.id, "Finance club")
+    html = await ada.launch()
+    async with await ada.submit(
+        "/ask", html, {"community_id": str(elsewhere.id), "title": "Off-topic"}
+    ) as resp:
+        assert resp.status == 403
+    assert await tool.services.communities.list_questions(org.id, elsewhere.id) == []
