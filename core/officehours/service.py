@@ -735,7 +735,10 @@ class OfficeHoursService:
             t = await self._type(uow, org_id, b.type_id)
             host = await self._host(uow, t)
             person = await self._person(uow, org_id, b.person_id)
+            # the Teams meeting the calendar sync created for it, once the worker has delivered it
+            link = await uow.calendar_links.get("booking", str(b.id))
         cancelled = b.status in ("cancelled", "declined")
+        join_url = link.join_url if link is not None and not link.cancelled else ""
         return self._invitations.render(
             Invitation(
                 uid=b.ics_uid,
@@ -748,8 +751,9 @@ class OfficeHoursService:
                 end_utc=b.end_utc,
                 stamp=b.updated_at,
                 summary=_subject(t, host),
-                description=_body(t, b),
-                location=t.location.describe(),
+                description=_body(t, b)
+                + (f"\n\nJoin the Teams meeting: {join_url}" if join_url else ""),
+                location=join_url or t.location.describe(),
                 organizer_name=host.name,
                 organizer_email=host.email,
                 attendees=((person.name, person.email),),

@@ -355,3 +355,37 @@ async def test_the_in_process_relay_of_serve_delivers_in_the_background_and_stop
         stop.set()
         await asyncio.wait_for(relay, 10)
     assert events_per_booking(graph) == {f"Office hours ({b})": 1 for b in bookings}
+
+
+async def test_a_booking_made_in_office_hours_reaches_outlook_and_its_ics_gets_the_join_link(
+    services: Services, org: Any, clock: FixedClock
+) -> None:
+    host = await services.people.add_person(
+        org.id, "Jonas Becker", "jonas@acme.example", "Europe/Berlin"
+    )
+    learner = await services.people.add_person(
+        org.id, "Mei Lin", "mei@acme.example", "Asia/Singapore"
+    )
+    spec = {
+        "title": "Kubernetes clinic",
+        "rules": [{"weekday": 1, "start": "09:00", "end": "12:00"}],
+        "slot_minutes": 30,
+        "interval_minutes": 30,
+        "horizon_days": 21,
+    }
+    t = await services.office_hours.create_type(org.id, host.id, spec)
+    start = datetime(2026, 3, 24, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
+    booking = (await services.office_hours.book(org.id, t.id, learner.id, start)).booking
+    async with FakeGraph() as graph, graph_worker(services, graph) as w:
+        await drain_until_settled(w, services, clock)
+        (event,) = graph.live_events("jonas@acme.example")
+        assert [a["emailAddress"]["address"] for a in event["attendees"]] == ["mei@acme.example"]
+        assert event["start"] == {"dateTime": "2026-03-24T08:00:00", "timeZone": "UTC"}
+        join_url = event["onlineMeeting"]["joinUrl"]
+        ics = (await services.office_hours.invitation(org.id, booking.id)).decode()
+        assert join_url in ics.replace("\r\n ", "")
+
+        await services.office_hours.cancel(org.id, booking.id, "expert is ill")
+        await drain_until_settled(w, services, clock)
+    assert graph.live_events("jonas@acme.example") == []
+    assert graph.events[event["id"]]["cancelComment"] == "expert is ill"
