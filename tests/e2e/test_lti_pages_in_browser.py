@@ -85,6 +85,8 @@ async def page() -> AsyncIterator[Any]:
         context = await browser.new_context(
             viewport={"width": 1000, "height": 1200}, timezone_id="Europe/London"
         )
+        # generous: CI machines under load render slowly (a wait is not a timed assertion)
+        context.set_default_timeout(120_000)
         yield await context.new_page()
         await browser.close()
 
