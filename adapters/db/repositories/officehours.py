@@ -16,6 +16,7 @@ from uuid import UUID
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from adapters.db.repositories.outbox import next_seq
 from adapters.db.tables.officehours import BookingRow, OccurrenceRow, OfficeHoursTypeRow
 from core.officehours.errors import DuplicateIdempotencyKey
 from core.officehours.model import (
@@ -254,6 +255,7 @@ class DbBookings:
                 person_id=booking.person_id,
                 idempotency_key=booking.idempotency_key,
                 created_at=booking.created_at,
+                seq=next_seq(),
                 **_booking_fields(booking),
             )
         except IntegrityError as exc:
@@ -280,7 +282,10 @@ class DbBookings:
         q = BookingRow.filter(occurrence_id=occurrence_id)
         if statuses is not None:
             q = q.filter(status__in=list(statuses))
-        rows = await q.order_by("waitlist_position", "created_at", "id")
+        rows = await q.order_by("seq", "id")
+        # seat holders in booking order, then the waitlist in line order (sorted here: SQLite and
+        # PostgreSQL put NULL positions at opposite ends)
+        rows.sort(key=lambda r: (r.status == "waitlisted", r.waitlist_position or 0))
         return [_booking(r) for r in rows]
 
     async def holds_place(self, occurrence_id: UUID, person_id: UUID) -> bool:
@@ -320,4 +325,4 @@ async def _listing(
         q = q.filter(end_utc__gt=start)
     if statuses is not None:
         q = q.filter(status__in=list(statuses))
-    return [_booking(r) for r in await q.order_by("start_utc", "id").limit(limit)]
+    return [_booking(r) for r in await q.order_by("start_utc", "seq", "id").limit(limit)]

@@ -80,6 +80,8 @@ class BookingRow(Model):
     rating = fields.SmallIntField(null=True)
     rating_comment = fields.TextField(default="")
     sequence = fields.IntField(default=0)
+    # insert order (the clock can repeat): seat holders are listed in the order they booked
+    seq = fields.BigIntField(default=0)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
