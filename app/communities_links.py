@@ -99,7 +99,12 @@ class OfficeHoursSessions:
             if occurrence is None or occurrence.organisation_id != org_id:
                 return []
             bookings = await uow.bookings.for_occurrence(occurrence.id, ("confirmed", "waitlisted"))
-        return [_seat(b) for b in bookings]
+        # the agenda follows sign-up order; the waitlist its line order
+        ordered = sorted(
+            bookings,
+            key=lambda b: (b.status != "confirmed", b.waitlist_position or 0, b.created_at),
+        )
+        return [_seat(b) for b in ordered]
 
     async def mark_attendance(self, org_id: UUID, booking_id: UUID, attended: bool) -> None:
         await self._oh.mark_attendance(org_id, booking_id, attended)

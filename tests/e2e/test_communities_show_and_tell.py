@@ -61,6 +61,7 @@ async def test_a_weekly_show_and_tell_fills_its_slots_sends_the_agenda_and_recor
         )
         assert resp.status == 201, await resp.text()
         statuses.append((await resp.json())["status"])
+        clock.advance(timedelta(minutes=5))
     assert statuses == ["confirmed", "confirmed", "waitlisted"]
 
     agenda = await (
