@@ -227,7 +227,8 @@ def experts_card(topic: str, experts: Sequence[Mapping[str, Any]]) -> dict[str, 
     for rank, expert in enumerate(experts, 1):
         reasons = [str(r) for r in expert.get("reasons") or []][:3]
         items: list[dict[str, Any]] = [
-            text(f"{rank}. {safe(expert.get('name'), 120)}", weight="Bolder"),
+            # "1\." so markdown does not turn the rank into a list
+            text(f"{rank}\\. {safe(expert.get('name'), 120)}", weight="Bolder"),
         ]
         if reasons:
             items.append(text(safe("; ".join(reasons), 300), isSubtle=True, spacing="None"))
