@@ -93,3 +93,70 @@ async def test_two_workers_at_once_share_the_rows_and_never_deliver_one_twice(
     assert per_booking == {f"Office hours ({b})": 1 for b in bookings}
     cancelled = [e for e in graph.events.values() if e["isCancelled"]]
     assert len(cancelled) == 30 and set(graph.cancel_calls.values()) == {1}
+
+
+async def test_database_connections_dropped_under_load_lose_nothing_and_double_nothing(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every server connection of the database is killed three times while the worker runs (what
+    a PostgreSQL restart does to it); the worker waits it out and finishes the work exactly once."""
+    from adapters.clock import SystemClock
+    from app.delivery import delivery_registry
+    from app.worker import WorkerConfig
+    from core.delivery import RetryPolicy
+    from tests.fakes.fake_graph import StaticToken
+
+    await lifecycle.connect(postgres_url)
+    services = build_services(Settings(database_url=postgres_url), clock=SystemClock())
+    database = postgres_url.rsplit("/", 1)[1]
+    admin_url = "postgresql://" + postgres_url.split("://", 1)[1].rsplit("/", 1)[0] + "/postgres"
+    try:
+        org = await services.people.create_organisation("acme", "Acme", ["tenant-acme"])
+        bookings = [f"b{i:03d}" for i in range(120)]
+        for i, b in enumerate(bookings):
+            spec = booking_spec(b, f"learner{i}@acme.example", hour=8 + i % 9)
+            await write(services, org.id, OutboxTopic.CALENDAR_UPSERT, b, spec.to_payload())
+        async with FakeGraph(Faults(latency=0.03)) as graph:
+            settings = Settings(database_url=postgres_url, graph_base_url=graph.base_url)
+            async with delivery_registry(
+                settings, services, graph_credential=StaticToken()
+            ) as registry:
+                config = WorkerConfig(
+                    batch_size=20,
+                    concurrency=2,
+                    lease=timedelta(seconds=3),
+                    handler_timeout=2,
+                    idle_seconds=0.05,
+                    policy=RetryPolicy(base=timedelta(seconds=0.2), cap=timedelta(seconds=1)),
+                )
+                worker = Worker(services.uow, registry, services.clock, config)
+                stop = asyncio.Event()
+                running = asyncio.create_task(worker.run(stop))
+                admin = await asyncpg.connect(admin_url)
+                try:
+                    for _ in range(3):
+                        await asyncio.sleep(0.4)
+                        await admin.execute(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                            database,
+                        )
+                finally:
+                    await admin.close()
+                for _ in range(600):
+                    try:
+                        counts = await services.outbox.counts()
+                    except Exception:
+                        counts = {"pending": -1, "in_flight": -1}
+                    if counts["pending"] == 0 and counts["in_flight"] == 0:
+                        break
+                    await asyncio.sleep(0.1)
+                stop.set()
+                await asyncio.wait_for(running, 30)
+        assert counts == {"pending": 0, "in_flight": 0, "done": 120, "dead": 0}
+        # the outages really hit the worker, which waited them out
+        assert "outbox worker round failed" in caplog.text
+        per_booking = Counter(e["subject"] for e in graph.events.values())
+        assert per_booking == {f"Office hours ({b})": 1 for b in bookings}
+    finally:
+        await Tortoise.close_connections()
