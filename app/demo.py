@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from app.demo_communities import seed_communities
 from app.demo_expertise import seed_expertise
+from app.demo_lti import seed_lti
 from app.demo_officehours import seed_office_hours
 from core.errors import Conflict
 from core.people.model import ExternalIdentity, Organisation
@@ -55,6 +56,7 @@ DEMO_STEPS: list[DemoStep] = []
 DEMO_STEPS.append(seed_expertise)
 DEMO_STEPS.append(seed_communities)
 DEMO_STEPS.append(seed_office_hours)
+DEMO_STEPS.append(seed_lti)
 
 
 async def seed_people(services: Services, org: Organisation) -> str:
