@@ -96,6 +96,29 @@ class Writer:
             return int(value)
         return value
 
+    async def drop_indexes(self, table: str) -> list[str]:
+        conn = connections.get("default")
+        if self.pg:
+            rows = await conn.execute_query_dict(
+                "SELECT indexname AS name, indexdef AS sql FROM pg_indexes"
+                " WHERE tablename = $1 AND indexname NOT LIKE '%pkey'",
+                [table],
+            )
+        else:
+            rows = await conn.execute_query_dict(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+                " AND sql IS NOT NULL",
+                [table],
+            )
+        for r in rows:
+            await conn.execute_script(f'DROP INDEX "{r["name"]}"')
+        return [str(r["sql"]) for r in rows]
+
+    async def restore_indexes(self, statements: list[str]) -> None:
+        conn = connections.get("default")
+        for sql in statements:
+            await conn.execute_script(sql)
+
     async def insert(self, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join(f"${i + 1}" if self.pg else "?" for i in range(len(columns)))
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"
@@ -176,6 +199,9 @@ async def seed_posts(
         ),
         posts,
     )
+    # bulk load the way an import would: indexes dropped, rows in term order, indexes rebuilt
+    terms.sort(key=lambda r: r[4])
+    indexes = await w.drop_indexes("community_post_term")
     await w.insert(
         "community_post_term",
         (
@@ -190,6 +216,7 @@ async def seed_posts(
         ),
         terms,
     )
+    await w.restore_indexes(indexes)
 
 
 async def naive_like(org_id: UUID, query: str) -> list[UUID]:
@@ -439,6 +466,8 @@ async def run(url: str, n_posts: int, n_queries: int, n_people: int) -> None:
         services = build_services(Settings(database_url=url), clock=clock)
         c = services.communities
         w = Writer()
+        if not w.pg:
+            await connections.get("default").execute_script("PRAGMA synchronous = OFF")
         dialect = "PostgreSQL" if w.pg else "SQLite"
         print(f"database: {dialect}")
 
