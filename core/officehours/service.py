@@ -580,10 +580,15 @@ class OfficeHoursService:
             occ = await self._occurrence(uow, t, new_start)
             if await uow.bookings.holds_place(occ.id, b.person_id):
                 raise AlreadyBooked("you already have a booking or waitlist place for that slot")
+            old_occ = b.occurrence_id
+            # touch the two seat counters in id order, so two bookings swapping slots at the
+            # same moment cannot deadlock on PostgreSQL's row locks
+            if old_occ.int < occ.id.int:
+                await uow.occurrences.release_seat(old_occ)
             if not await uow.occurrences.take_seat(occ.id):
                 raise SlotFull("the new slot is full", seats=t.capacity)
-            old_occ = b.occurrence_id
-            await uow.occurrences.release_seat(old_occ)
+            if old_occ.int > occ.id.int:
+                await uow.occurrences.release_seat(old_occ)
             b.occurrence_id = occ.id
             b.start_utc, b.end_utc = occ.start_utc, occ.end_utc
             b.updated_at = now

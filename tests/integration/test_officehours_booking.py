@@ -353,3 +353,20 @@ async def test_a_paused_type_takes_no_bookings_until_resumed(services: Services,
     assert err.value.code == "office_hours_paused"
     await services.office_hours.set_paused(org.id, t.id, False)
     assert (await book(services, org, t, learner)).status == "confirmed"
+
+
+async def test_two_bookings_swapping_slots_at_once_both_move(services: Services, org: Any) -> None:
+    _, t = await host_with_hours(services, org, capacity=2)
+    a, b = await people(services, org, 2)
+    later = TUESDAY_NINE + timedelta(minutes=30)
+    first = await book(services, org, t, a)
+    second = await book(services, org, t, b, start=later)
+    moved = await asyncio.gather(
+        services.office_hours.reschedule(org.id, first.id, later),
+        services.office_hours.reschedule(org.id, second.id, TUESDAY_NINE),
+    )
+    assert [m.start_utc for m in moved] == [later, TUESDAY_NINE]
+    slots = await services.office_hours.slots(
+        org.id, t.id, TUESDAY_NINE, later + timedelta(minutes=1)
+    )
+    assert [s.seats_left for s in slots] == [1, 1]
