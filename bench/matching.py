@@ -287,17 +287,13 @@ async def run_site(site: str, workdir: Path) -> dict[str, Any]:
 # tuning on the last 10 % of the history part ----------------------------------------------
 GRID: list[dict[str, Any]] = [
     {},
-    {"half_life_questions": 50.0, "half_life_share": 0.1},
-    {"half_life_questions": 50.0, "half_life_share": 0.2},
-    {"prior_shape": "linear"},
+    {"fusion": "rrf"},
+    {"fusion": "rrf", "rrf_k": 20.0},
+    {"fusion": "rrf", "w_prior": 1.0},
+    {"fusion": "rrf", "w_prior": 0.6, "w_tags": 0.6},
     {"w_prior": 0.6},
-    {"w_prior": 1.0},
-    {"w_tags": 1.0},
-    {"w_tags": 2.0},
-    {"accepted_bonus": 0.3},
-    {"power": 2.0},
-    {"top_threads": 1000},
-    {"answer_text": False},
+    {"half_life_share": 0.05},
+    {"half_life_share": 0.2},
 ]
 
 

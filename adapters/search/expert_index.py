@@ -80,7 +80,7 @@ class Tuning:
     #: credit halves after this many newer questions in the organisation (at least) ...
     half_life_questions: float = 50.0
     #: ... or after this share of the organisation's questions, whichever is longer
-    half_life_share: float = 0.1
+    half_life_share: float = 0.05
     #: ... and after this many days
     half_life_days: float = 365.0
     #: the activity prior: "log" dampens prolific people, "linear" does not
@@ -94,6 +94,10 @@ class Tuning:
     w_prior: float = 0.3
     w_declared: float = 0.4
     w_endorsed: float = 0.2
+    #: how the signals combine: "linear" (normalised sum) or "rrf" (reciprocal-rank fusion)
+    fusion: str = "linear"
+    rrf_k: float = 60.0
+    rrf_depth: int = 300
     #: include answer text of a thread in its document
     answer_text: bool = True
     #: threads at least this similar (0–1) count as "similar questions answered"
@@ -564,9 +568,17 @@ class SparseExpertIndex:
 
         prior = idx.prior[:n_people]
         prior = np.log1p(prior) if t.prior_shape == "log" else prior
-        score = (
-            t.w_text * _unit(text) + t.w_tags * _unit(tags) + t.w_prior * _unit(prior) + declared
-        )
+        if t.fusion == "rrf":
+            score = declared + _fused(
+                ((text, t.w_text), (tags, t.w_tags), (prior, t.w_prior)), t.rrf_k, t.rrf_depth
+            )
+        else:
+            score = (
+                t.w_text * _unit(text)
+                + t.w_tags * _unit(tags)
+                + t.w_prior * _unit(prior)
+                + declared
+            )
         for person in exclude:
             col = idx.person_col.get(person)
             if col is not None:
@@ -659,6 +671,21 @@ def _count_evidence(idx: _Org, c: int, kind: str, rating: float | None) -> None:
         idx.resources[c] += 1
     elif kind == "demo":
         idx.demos[c] += 1
+
+
+def _fused(signals: tuple[tuple[FloatArray, float], ...], k: float, depth: int) -> FloatArray:
+    """Weighted reciprocal-rank fusion over the `depth` best of each signal."""
+    out = np.zeros(len(signals[0][0]))
+    for values, weight in signals:
+        if weight == 0 or not len(values):
+            continue
+        n = min(depth, int((values > 0).sum()))
+        if n == 0:
+            continue
+        top = np.argpartition(-values, n - 1)[:n] if n < len(values) else np.arange(len(values))
+        top = top[np.argsort(-values[top], kind="stable")]
+        out[top] += weight / (k + np.arange(1, len(top) + 1))
+    return out
 
 
 def _unit(values: FloatArray) -> FloatArray:
