@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 lti_services_key = web.AppKey("lti_services", Services)
 lti_secret_key = web.AppKey("lti_secret", str)
 lti_http_key = web.AppKey("lti_http", aiohttp.ClientSession)
+#: one key-set fetch at a time per platform (per process)
+lti_locks_key = web.AppKey("lti_locks", dict[str, asyncio.Lock])
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: timeout for the tool's own calls to platforms (JWKS, OpenID configuration, registration)
@@ -184,14 +186,12 @@ async def _platform_key(request: web.Request, platform: Platform, kid: str) -> d
     if jwk is not None:
         return jwk
     # concurrent launches with a new key fetch the key set once, not once each
-    async with _fetch_locks.setdefault(platform.key_set_url, asyncio.Lock()):
+    locks = request.app[lti_locks_key]
+    async with locks.setdefault(platform.key_set_url, asyncio.Lock()):
         jwk = await service.cached_key(platform.key_set_url, kid)
         if jwk is not None:
             return jwk
         return await _fetch_key(request, platform, kid)
-
-
-_fetch_locks: dict[str, asyncio.Lock] = {}
 
 
 async def _fetch_key(request: web.Request, platform: Platform, kid: str) -> dict[str, Any]:
@@ -643,6 +643,7 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     """Mount the LTI tool on `app` (called from the composition root)."""
     app[lti_services_key] = services
     app[lti_secret_key] = secret
+    app[lti_locks_key] = {}
     app.middlewares.append(lti_errors)
     app.cleanup_ctx.append(_http_client)
 
