@@ -116,6 +116,22 @@ def welcome_card(name: str, org_name: str) -> dict[str, Any]:
     )
 
 
+def team_welcome_card(org_name: str) -> dict[str, Any]:
+    """When the app is added to a team or group chat: how to use it there."""
+    return card(
+        [
+            heading("peerlearn is here"),
+            text(f"Colleagues across {safe(org_name, 80)} can help. @mention me with a command:"),
+            text(
+                "- **find** kubernetes networking: who knows it, and their office hours\n"
+                "- **ask** your question: earlier answers first, then the experts\n"
+                "- **link community** Platform guild: post that community's news here"
+            ),
+        ],
+        [execute("What can I do?", "help")],
+    )
+
+
 def help_card(entries: Sequence[tuple[str, str]]) -> dict[str, Any]:
     """`entries` are (usage, what it does)."""
     facts = [{"title": plain(usage, 60), "value": safe(summary, 200)} for usage, summary in entries]

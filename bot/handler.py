@@ -190,6 +190,10 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
             await turn_context.send_activity(_friendly(exc))
             return
         org = await self.services.people.organisation(who.org_id)
+        conversation = turn_context.activity.conversation
+        if conversation is not None and conversation.conversation_type in ("channel", "groupChat"):
+            await _send(turn_context, cards.team_welcome_card(org.name))
+            return
         await _send(turn_context, cards.welcome_card(who.person.name, org.name))
 
     async def on_members_added_activity(

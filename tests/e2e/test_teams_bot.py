@@ -72,6 +72,23 @@ async def test_installing_the_app_sends_a_welcome_card_and_remembers_the_chat(
     assert ref.bot_id == "28:fixed-bot-id"
 
 
+async def test_adding_the_app_to_a_team_explains_how_to_use_it_there(
+    bot: Any, connector: FakeConnector
+) -> None:
+    activity = playground_activity("installationUpdate/personal/False/False", connector.url)
+    activity["conversation"] = {
+        "isGroup": True,
+        "conversationType": "channel",
+        "tenantId": TENANT,
+        "id": "19:fixed-general@thread.tacv2",
+    }
+    resp = await post(bot, activity)
+    assert resp.status == 200
+    [reply] = connector.messages()
+    assert reply.conversation_id == "19:fixed-general@thread.tacv2"
+    assert reply.cards[0]["body"][0]["text"] == "peerlearn is here"
+
+
 async def test_a_typo_in_a_personal_message_still_gets_help(
     bot: Any, connector: FakeConnector
 ) -> None:

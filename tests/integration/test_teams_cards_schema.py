@@ -55,6 +55,7 @@ BOOKING = {
 }
 BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "welcome": lambda: cards.welcome_card(HOSTILE, HOSTILE),
+    "team welcome": lambda: cards.team_welcome_card(HOSTILE),
     "help": lambda: cards.help_card([("who is Jonas", HOSTILE)]),
     "profile": lambda: cards.profile_card(HOSTILE, HOSTILE, "Europe/Berlin", "de-DE"),
     "colleagues": lambda: cards.colleagues_card(HOSTILE, [PERSON, {**PERSON, "email": None}]),
