@@ -1,0 +1,71 @@
+"""`peerlearn lti …`: an admin registers the LMS, adds a deployment, approves and disables
+registrations and rotates the tool's signing key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from app.cli import cli
+
+MOODLE = [
+    "--issuer",
+    "https://moodle.example.edu",
+    "--client-id",
+    "7dXh2kq9",
+    "--auth-login-url",
+    "https://moodle.example.edu/mod/lti/auth.php",
+    "--auth-token-url",
+    "https://moodle.example.edu/mod/lti/token.php",
+    "--key-set-url",
+    "https://moodle.example.edu/mod/lti/certs.php",
+]
+
+
+def _run(db: str, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["--database-url", db, *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_an_admin_registers_moodle_with_two_deployments_and_disables_it(tmp_path: Path) -> None:
+    db = f"sqlite://{tmp_path / 'l.db'}"
+    assert _run(db, "org", "create", "acme", "--name", "Acme")[0] == 0
+    code, out = _run(db, "lti", "platform", "add", "--org", "acme", *MOODLE, "--deployment-id", "3")
+    assert code == 0 and "active" in out and "deployments=3" in out
+    platform_id = out.split()[0]
+    code, out = _run(db, "lti", "platform", "add", "--org", "acme", *MOODLE, "--deployment-id", "4")
+    assert code == 0 and out.split()[0] == platform_id and "deployments=3,4" in out
+    code, out = _run(db, "lti", "platform", "disable", platform_id)
+    assert code == 0 and "inactive" in out
+    code, out = _run(db, "lti", "platform", "list", "--org", "acme")
+    assert code == 0 and len(out.strip().splitlines()) == 1 and "inactive" in out
+    code, out = _run(db, "lti", "platform", "approve", platform_id)
+    assert code == 0 and " active " in out
+
+
+def test_bad_registrations_are_refused_with_a_message(tmp_path: Path) -> None:
+    db = f"sqlite://{tmp_path / 'l.db'}"
+    _run(db, "org", "create", "acme", "--name", "Acme")
+    _run(db, "org", "create", "other", "--name", "Other")
+    code, out = _run(
+        db, "lti", "platform", "add", "--org", "acme", *MOODLE[:2], *MOODLE[4:], "--client-id", ""
+    )
+    assert code == 2 and "client id is required" in out
+    assert _run(db, "lti", "platform", "add", "--org", "acme", *MOODLE)[0] == 0
+    code, out = _run(db, "lti", "platform", "add", "--org", "other", *MOODLE)
+    assert code == 2 and "another organisation" in out
+    code, out = _run(db, "lti", "platform", "approve", "not-a-uuid")
+    assert code == 2 and "UUID" in out
+    code, out = _run(db, "lti", "platform", "list", "--org", "nobody")
+    assert code == 2
+
+
+def test_rotating_keys_publishes_the_new_key_first_and_keeps_the_old(tmp_path: Path) -> None:
+    db = f"sqlite://{tmp_path / 'l.db'}"
+    code, first = _run(db, "lti", "keys", "list")
+    assert code == 0 and len(first.split()) == 1
+    code, out = _run(db, "lti", "keys", "rotate")
+    new_kid = out.split()[-1]
+    code, listed = _run(db, "lti", "keys", "list")
+    assert listed.split() == [new_kid, first.strip()]
