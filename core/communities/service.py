@@ -248,7 +248,9 @@ class CommunitiesService:
     async def _clean_tags(self, org_id: UUID, tags: object) -> tuple[str, ...]:
         if tags is None:
             return ()
-        if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
+        if isinstance(tags, str) or not isinstance(tags, Sequence):
+            raise InvalidInput("tags are a list of texts")
+        if not all(isinstance(t, str) for t in tags):
             raise InvalidInput("tags are a list of texts")
         if len(tags) > TAGS_MAX:
             raise InvalidInput(f"at most {TAGS_MAX} tags")
@@ -306,7 +308,7 @@ class CommunitiesService:
             organisation_id=org_id,
             name=clean_name(name),
             purpose=clean_text(purpose, "the purpose", SHORT_MAX * 4, required=False),
-            topics=await self._clean_tags(org_id, list(topics)),
+            topics=await self._clean_tags(org_id, topics),
             visibility=clean_visibility(visibility),
             created_by=actor_id,
             created_at=now,
@@ -542,7 +544,7 @@ class CommunitiesService:
             kind=clean_kind(kind),
             title=clean_text(title, "the title", TITLE_MAX),
             body="",
-            tags=await self._clean_tags(org_id, list(tags) if tags is not None else None),
+            tags=await self._clean_tags(org_id, tags),
             created_at=now,
             updated_at=now,
         )
@@ -825,7 +827,7 @@ class CommunitiesService:
             asker_id=asker_id,
             title=clean_text(title, "the question", TITLE_MAX),
             body=clean_text(body, "the details", BODY_MAX, required=False),
-            tags=await self._clean_tags(org_id, list(tags)),
+            tags=await self._clean_tags(org_id, tags),
             created_at=self._clock.now(),
         )
         async with self._uow() as uow:
