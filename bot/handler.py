@@ -7,6 +7,7 @@ Thin on purpose: identity comes from the core's `resolve_person`, every reply is
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ MESSAGE_TYPE = "application/vnd.microsoft.activity.message"
 SEARCH_COMMAND = "searchColleagues"
 ASK_COMMAND = "askExperts"
 _MAX_QUESTION = 4000
+#: seconds a resolved person is reused without asking the database again
+PERSON_TTL = 30.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         # conversation id → what we last stored, so unchanged references are not rewritten
         self._remembered: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._remember_limit = remember_limit
+        # (tenant, AAD object id) → (monotonic time, person): a short-lived cache of identities
+        self._people: OrderedDict[tuple[str, str], tuple[float, Person]] = OrderedDict()
         self.intents: list[Intent] = list(INTENTS)
         self.commands: dict[str, CommandHandler] = {
             "help": self._cmd_help,
@@ -132,18 +137,42 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
                 "I can only help people signed in to Microsoft Teams in an organisation"
             )
         time_zone = activity.local_timezone if _is_zone(activity.local_timezone) else None
-        person = await self.services.people.resolve_person(
-            ExternalIdentity("teams", tenant.lower(), aad),
-            IdentityHints(
-                name=(activity.from_property.name or None) if activity.from_property else None,
-                time_zone=time_zone,
-                locale=activity.locale,
-            ),
-        )
+        key = (tenant.lower(), aad)
+        person = self._recent_person(key, time_zone)
+        if person is None:
+            person = await self.services.people.resolve_person(
+                ExternalIdentity("teams", tenant.lower(), aad),
+                IdentityHints(
+                    name=(activity.from_property.name or None) if activity.from_property else None,
+                    time_zone=time_zone,
+                    locale=activity.locale,
+                ),
+            )
+            self._people[key] = (time.monotonic(), person)
+            while len(self._people) > self._remember_limit:
+                self._people.popitem(last=False)
         result = Who(person)
         ctx.turn_state["peerlearn.who"] = result
         await self._remember(ctx, result)
         return result
+
+    def _recent_person(self, key: tuple[str, str], time_zone: str | None) -> Person | None:
+        """A person resolved in the last few seconds (saves a transaction per turn); the
+        database stays the truth, so a changed time zone or an old entry resolves again."""
+        entry = self._people.get(key)
+        if entry is None:
+            return None
+        at, person = entry
+        if time.monotonic() - at > PERSON_TTL or (time_zone and time_zone != person.time_zone):
+            self._people.pop(key, None)
+            return None
+        return person
+
+    def forget_person(self, person_id: UUID) -> None:
+        """Drop a cached person after the bot changed them."""
+        for key, (_, person) in list(self._people.items()):
+            if person.id == person_id:
+                self._people.pop(key, None)
 
     async def _remember(self, ctx: TurnContext, who: Who) -> None:
         """Store the conversation reference when it is new or its service URL changed."""
@@ -391,6 +420,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         person = await self.services.people.update_person(
             who.org_id, who.person.id, time_zone=command.argument.strip()
         )
+        self.forget_person(person.id)
         return f"Done: I will show times in **{cards.safe(person.time_zone, 64)}**."
 
     async def _act_set_time_zone(
@@ -402,6 +432,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         person = await self.services.people.update_person(
             who.org_id, who.person.id, time_zone=value.strip()
         )
+        self.forget_person(person.id)
         return _profile(person)
 
     async def _cmd_who(self, ctx: TurnContext, who: Who, command: Command) -> Reply:

@@ -282,3 +282,22 @@ def _hints() -> Any:
     from core.people.service import IdentityHints
 
     return IdentityHints(name="Test Admin")
+
+
+async def test_a_new_time_zone_in_teams_reaches_the_profile_right_away(
+    bot: Any, connector: FakeConnector, services: Any
+) -> None:
+    for zone_name in ("Europe/Berlin", "Asia/Tokyo"):
+        activity = playground_activity(
+            "message/personal/False/False", connector.url, text="profile", localTimezone=zone_name
+        )
+        resp = await post(bot, activity)
+        assert resp.status == 200
+        facts = {
+            f["title"]: f["value"] for f in connector.messages()[-1].cards[0]["body"][1]["facts"]
+        }
+        assert facts["Time zone"].replace("\\", "") == zone_name
+    person = await services.people.resolve_person(
+        ExternalIdentity("teams", TENANT, USER_AAD), _hints()
+    )
+    assert person.time_zone == "Asia/Tokyo"
