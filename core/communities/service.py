@@ -1535,6 +1535,15 @@ class CommunitiesService:
                 upcoming.append(
                     UpcomingItem("cohort_start", c.name, c.community_id, start_at.astimezone(UTC))
                 )
+        if self.sessions is not None:
+            for cid in ids:
+                for session in await self.sessions.session_ids(org_id, cid):
+                    for at in await self.sessions.next_starts(org_id, session, now, 1):
+                        if at <= now + timedelta(days=7):
+                            name = communities[cid].name
+                            upcoming.append(
+                                UpcomingItem("show_and_tell", f"Show-and-tell: {name}", cid, at)
+                            )
         upcoming.sort(key=lambda u: u.at)
         return Digest(
             person_id=person_id,

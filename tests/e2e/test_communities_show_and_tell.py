@@ -51,6 +51,8 @@ async def test_a_weekly_show_and_tell_fills_its_slots_sends_the_agenda_and_recor
     # the next one is after the DST switch: still 16:00 in Berlin, now 14:00 UTC
     assert upcoming[1] == "2026-04-02T14:00:00+00:00"
     start = upcoming[0]
+    digest = await (await api.get(f"/api/v1/community-digest/{ana}")).json()
+    assert [(u["kind"], u["at"]) for u in digest["upcoming"]] == [("show_and_tell", start)]
 
     statuses = []
     for person, title in ((ana, "Contract tables"), (ben, "<b>Email drafts</b>"), (cleo, "SQL")):
