@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from aiohttp import web
+from pylti1p3.cookies_allowed_check import CookiesAllowedCheckPage
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
@@ -40,7 +41,7 @@ from lti.glue import (
     RequestStorage,
     tool_registration,
 )
-from lti.pages import csrf_ok, csrf_token, error_page, render
+from lti.pages import SECURITY_HEADERS, csrf_ok, csrf_token, error_page, render
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,14 @@ async def jwks(request: web.Request) -> web.Response:
 async def login(request: web.Request) -> web.Response:
     req = await AiohttpRequest.read(request, _secure(request))
     service = _services(request).lti
+    if (
+        request.headers.get("Sec-Fetch-Dest") == "iframe"
+        and not req.get_param("lti_storage_target")
+        and not req.get_param("lti1p3_new_window")
+    ):
+        # inside an LMS iframe without platform storage: pylti1p3's check page tests whether
+        # the browser keeps cookies here, and offers to open peerlearn in a new tab if not
+        return _cookie_check(req)
     platform, state, secret = await service.begin_login(
         issuer=req.get_param("iss") or None,
         login_hint=req.get_param("login_hint") or None,
@@ -140,6 +149,28 @@ async def login(request: web.Request) -> web.Response:
         oidc.cookies.update_response(response)
         return response
     return redirect.do_redirect()
+
+
+def _cookie_check(req: AiohttpRequest) -> web.Response:
+    keys = (
+        "iss",
+        "login_hint",
+        "target_link_uri",
+        "lti_message_hint",
+        "lti_deployment_id",
+        "client_id",
+    )
+    params = {"lti1p3_new_window": "1"}
+    params.update({k: req.get_param(k) for k in keys if req.get_param(k)})
+    page = CookiesAllowedCheckPage(
+        params,
+        "https" if req.is_secure() else "http",
+        "Your browser does not let peerlearn keep its sign-in inside this course page.",
+        "Open peerlearn in a new tab",
+        "Opening peerlearn…",
+    ).get_html()
+    page = page.replace("<title></title>", "<title>Opening peerlearn</title>", 1)
+    return web.Response(text=page, content_type="text/html", headers=SECURITY_HEADERS)
 
 
 def _origin(url: str) -> str:

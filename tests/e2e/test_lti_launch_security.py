@@ -328,3 +328,27 @@ async def test_with_cookies_blocked_the_browser_secret_travels_through_platform_
         await launcher.browser.close()
     finally:
         await no_cookies.close()
+
+
+async def test_in_an_iframe_the_login_first_checks_that_cookies_are_kept(
+    tool: Tool, forger: Forger
+) -> None:
+    params = {"iss": forger.url, "login_hint": "u", "target_link_uri": tool.launch_url}
+    async with browser() as b:
+        async with b.get(
+            tool.url + "/lti/login",
+            params=params,
+            headers={"Sec-Fetch-Dest": "iframe"},
+            allow_redirects=False,
+        ) as resp:
+            page = await resp.text()
+        assert resp.status == 200 and "Open peerlearn in a new tab" in page
+        assert '"lti1p3_new_window": "1"' in page
+        assert await LtiLoginRow.all().count() == 0
+        async with b.get(
+            tool.url + "/lti/login",
+            params={**params, "lti1p3_new_window": "1"},
+            headers={"Sec-Fetch-Dest": "iframe"},
+            allow_redirects=False,
+        ) as resp:
+            assert resp.status == 302
