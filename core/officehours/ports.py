@@ -45,6 +45,17 @@ class OccurrenceRepository(Protocol):
 
     async def next_waitlist_position(self, occurrence_id: UUID) -> int: ...
 
+    async def seats_taken(self, occurrence_id: UUID) -> int:
+        """The counter as this transaction sees it (after its own changes)."""
+        ...
+
+    async def count_session(self, type_id: UUID, periods: Sequence[tuple[str, int]]) -> bool:
+        """Count one more booked session in each (period, limit); False, counting nothing
+        that sticks, when one period is at its limit (the caller rolls back)."""
+        ...
+
+    async def uncount_session(self, type_id: UUID, periods: Sequence[str]) -> None: ...
+
     async def list_taken(
         self, org_id: UUID, host_ids: Sequence[UUID], start: datetime, end: datetime
     ) -> Sequence[Occurrence]:

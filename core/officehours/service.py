@@ -417,6 +417,7 @@ class OfficeHoursService:
         position: int | None = None
         if await uow.occurrences.take_seat(occ.id):
             status = "pending" if t.requires_approval else "confirmed"
+            await self._session_opened(uow, t, occ)
         elif join_waitlist:
             status = "waitlisted"
             position = await uow.occurrences.next_waitlist_position(occ.id)
@@ -539,7 +540,26 @@ class OfficeHoursService:
             else:
                 await self._notify(uow, b, host.id, "booking_cancelled", t, person, reason=reason)
             await self._promote(uow, t, b.occurrence_id)
+            await self._session_maybe_closed(uow, t, b.occurrence_id, b.start_utc)
         return b
+
+    async def _session_opened(self, uow: UnitOfWork, t: OfficeHoursType, occ: Occurrence) -> None:
+        """The first seat of an occurrence makes it a booked session: count it against the
+        per-day and per-week limits atomically, or refuse (the unit of work rolls back)."""
+        periods = _periods(t, occ.start_utc)
+        if not periods or await uow.occurrences.seats_taken(occ.id) != 1:
+            return
+        if not await uow.occurrences.count_session(t.id, periods):
+            raise LimitReached("the host's booking limit for that day or week is reached")
+
+    async def _session_maybe_closed(
+        self, uow: UnitOfWork, t: OfficeHoursType, occurrence_id: UUID, start: datetime
+    ) -> None:
+        """After a seat was freed and the waitlist had its turn: an empty session no longer
+        counts against the limits."""
+        periods = _periods(t, start)
+        if periods and await uow.occurrences.seats_taken(occurrence_id) == 0:
+            await uow.occurrences.uncount_session(t.id, [p for p, _ in periods])
 
     async def _promote(self, uow: UnitOfWork, t: OfficeHoursType, occurrence_id: UUID) -> None:
         """Give freed seats to the waitlist in order; each promoted person is told."""
@@ -580,13 +600,14 @@ class OfficeHoursService:
             occ = await self._occurrence(uow, t, new_start)
             if await uow.bookings.holds_place(occ.id, b.person_id):
                 raise AlreadyBooked("you already have a booking or waitlist place for that slot")
-            old_occ = b.occurrence_id
+            old_occ, old_start = b.occurrence_id, b.start_utc
             # touch the two seat counters in id order, so two bookings swapping slots at the
             # same moment cannot deadlock on PostgreSQL's row locks
             if old_occ.int < occ.id.int:
                 await uow.occurrences.release_seat(old_occ)
             if not await uow.occurrences.take_seat(occ.id):
                 raise SlotFull("the new slot is full", seats=t.capacity)
+            await self._session_opened(uow, t, occ)
             if old_occ.int > occ.id.int:
                 await uow.occurrences.release_seat(old_occ)
             b.occurrence_id = occ.id
@@ -601,6 +622,7 @@ class OfficeHoursService:
             await self._notify(uow, b, person.id, "booking_rescheduled", t, host)
             await self._notify(uow, b, host.id, "booking_rescheduled", t, person)
             await self._promote(uow, t, old_occ)
+            await self._session_maybe_closed(uow, t, old_occ, old_start)
             await uow.commit()
         return b
 
@@ -641,6 +663,7 @@ class OfficeHoursService:
             host = await self._host(uow, t)
             await self._notify(uow, b, b.person_id, "booking_declined", t, host, reason=reason)
             await self._promote(uow, t, b.occurrence_id)
+            await self._session_maybe_closed(uow, t, b.occurrence_id, b.start_utc)
             await uow.commit()
         return b
 
@@ -899,6 +922,18 @@ def _occupancy_from(
             days[day] += 1
             weeks[week_key(day)] += 1
     return Occupancy(taken, intervals, days, weeks)
+
+
+def _periods(t: OfficeHoursType, start: datetime) -> list[tuple[str, int]]:
+    """The limit periods (local day, ISO week) a session at `start` counts in, with limits."""
+    day = local_day(t, start)
+    periods: list[tuple[str, int]] = []
+    if t.max_per_day is not None:
+        periods.append((f"d{day.isoformat()}", t.max_per_day))
+    if t.max_per_week is not None:
+        year, week = week_key(day)
+        periods.append((f"w{year}-{week:02d}", t.max_per_week))
+    return periods
 
 
 def _check_answers(t: OfficeHoursType, answers: Mapping[str, str]) -> dict[str, str]:

@@ -370,3 +370,35 @@ async def test_two_bookings_swapping_slots_at_once_both_move(services: Services,
         org.id, t.id, TUESDAY_NINE, later + timedelta(minutes=1)
     )
     assert [s.seats_left for s in slots] == [1, 1]
+
+
+async def test_a_daily_limit_holds_when_many_book_different_slots_at_once(
+    services: Services, org: Any
+) -> None:
+    _, t = await host_with_hours(services, org, max_per_day=2, max_per_week=3)
+    learners = await people(services, org, 12)
+    starts = [TUESDAY_NINE + timedelta(minutes=30 * (i % 6)) for i in range(12)]
+    results = await asyncio.gather(
+        *(
+            services.office_hours.book(org.id, t.id, p.id, s, answers={"goal": "x"})
+            for p, s in zip(learners, starts, strict=True)
+        ),
+        return_exceptions=True,
+    )
+    booked = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len({r.booking.start_utc for r in booked}) == 2
+    assert {getattr(e, "code", repr(e)) for e in refused} <= {"booking_limit_reached"}
+    # a cancelled session frees its place in the day's limit; the week allows one more
+    first = booked[0].booking
+    others = [r.booking for r in booked if r.booking.start_utc == first.start_utc]
+    for b in others:
+        await services.office_hours.cancel(org.id, b.id, "moved on")
+    wednesday = TUESDAY_NINE + timedelta(days=1)
+    again = await book(services, org, t, learners[11], start=wednesday)
+    assert again.status == "confirmed"
+    replacement = await book(services, org, t, learners[10], start=first.start_utc)
+    assert replacement.status == "confirmed"
+    with pytest.raises(PeerlearnError) as err:
+        await book(services, org, t, learners[9], start=wednesday + timedelta(minutes=30))
+    assert err.value.code == "booking_limit_reached"

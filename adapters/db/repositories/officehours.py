@@ -17,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from adapters.db.repositories.outbox import next_seq
-from adapters.db.tables.officehours import BookingRow, OccurrenceRow, OfficeHoursTypeRow
+from adapters.db.tables.officehours import BookingRow, OccurrenceRow, OfficeHoursTypeRow, QuotaRow
 from core.officehours.errors import DuplicateIdempotencyKey
 from core.officehours.model import (
     Booking,
@@ -185,6 +185,28 @@ class DbOccurrences:
         await OccurrenceRow.filter(id=occurrence_id).update(waitlist_seq=F("waitlist_seq") + 1)
         row = await OccurrenceRow.get(id=occurrence_id)
         return row.waitlist_seq
+
+    async def seats_taken(self, occurrence_id: UUID) -> int:
+        row = await OccurrenceRow.get(id=occurrence_id)
+        return row.taken
+
+    async def count_session(self, type_id: UUID, periods: Sequence[tuple[str, int]]) -> bool:
+        await QuotaRow.bulk_create(
+            [QuotaRow(type_id=type_id, period=period, sessions=0) for period, _ in periods],
+            ignore_conflicts=True,
+        )
+        for period, limit in periods:
+            changed = await QuotaRow.filter(
+                type_id=type_id, period=period, sessions__lt=limit
+            ).update(sessions=F("sessions") + 1)
+            if not changed:
+                return False
+        return True
+
+    async def uncount_session(self, type_id: UUID, periods: Sequence[str]) -> None:
+        await QuotaRow.filter(type_id=type_id, period__in=list(periods), sessions__gt=0).update(
+            sessions=F("sessions") - 1
+        )
 
     async def list_taken(
         self, org_id: UUID, host_ids: Sequence[UUID], start: datetime, end: datetime

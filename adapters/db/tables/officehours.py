@@ -60,6 +60,19 @@ class OccurrenceRow(Model):
         indexes = (("organisation_id", "host_id", "start_utc"),)
 
 
+# booked sessions of one type in one local day (d2026-03-24) or ISO week (w2026-13), counted
+# with conditional UPDATEs so per-day and per-week limits hold under concurrency
+class QuotaRow(Model):
+    id = fields.IntField(primary_key=True)
+    type_id = fields.UUIDField()
+    period = fields.CharField(max_length=16)
+    sessions = fields.IntField(default=0)
+
+    class Meta:
+        table = "office_hours_quota"
+        unique_together = (("type_id", "period"),)
+
+
 class BookingRow(Model):
     id = fields.UUIDField(primary_key=True)
     organisation_id = fields.UUIDField()
