@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -48,6 +49,14 @@ from core.communities.search import bm25_term, impact
 from core.errors import Conflict
 
 PER_TERM_CANDIDATES = 500
+STATS_TTL = 30.0
+#: (organisation, scope) -> (expires at, live posts, mean length, {term: posts with it})
+_STATS: dict[tuple[UUID, tuple[str, ...]], tuple[float, int, float, dict[str, int]]] = {}
+
+
+def _forget_stats(org_id: UUID) -> None:
+    for key in [k for k in _STATS if k[0] == org_id]:
+        _STATS.pop(key, None)
 
 
 class _Sql:
@@ -382,8 +391,10 @@ class DbCommunities:
                 text += f" AND {alias}.{stamp} < {sql.p(end)}"
             return sql, text
 
-        async def rows(sql: _Sql, text: str) -> list[tuple[Any, ...]]:
-            return [tuple(r.values()) for r in await sql.run(text)]
+        async def rows(sql: _Sql, text: str) -> list[Any]:
+            # positional rows (sqlite3.Row / asyncpg Record), no dict per row
+            _, found = await sql.conn.execute_query(text, sql.values)
+            return list(found)
 
         sql, cond = where("q", "created_at", "q.community_id")
         questions = [
@@ -521,6 +532,7 @@ def _post_fields(p: Post) -> dict[str, Any]:
 
 class DbLibrary:
     async def add(self, post: Post, terms: Mapping[str, int]) -> None:
+        _forget_stats(post.organisation_id)
         await PostRow.create(
             id=post.id,
             organisation_id=post.organisation_id,
@@ -563,6 +575,7 @@ class DbLibrary:
         return [_post(rows[i]) for i in post_ids if i in rows and rows[i].organisation_id == org_id]
 
     async def update(self, post: Post, terms: Mapping[str, int] | None = None) -> None:
+        _forget_stats(post.organisation_id)
         values = _post_fields(post)
         if terms is not None:
             values["length"] = sum(terms.values())
@@ -618,20 +631,37 @@ class DbLibrary:
     async def search_stats(
         self, org_id: UUID, community_ids: Sequence[UUID], terms: Sequence[str]
     ) -> SearchStats:
+        """Corpus figures, cached for `STATS_TTL` seconds per organisation and scope.
+
+        BM25 weights barely move with a few new posts, so a slightly old count only nudges
+        scores; a term's count is cached only once found (a new word is never hidden), and
+        this process forgets an organisation's figures whenever one of its posts changes.
+        """
         if not community_ids:
             return SearchStats(0, 0.0, {})
-        sql = _Sql()
-        scope = sql.scope(org_id, community_ids)
-        rows = await sql.run(
-            "SELECT COUNT(*) AS n, AVG(length) AS avg FROM community_post"  # noqa: S608
-            f" WHERE {scope} AND archived = {sql.false}"
-        )
-        documents = int(rows[0]["n"] or 0) if rows else 0
-        average = float(rows[0]["avg"] or 0.0) if rows else 0.0
+        key = (org_id, tuple(sorted(str(c) for c in community_ids)))
+        now = time.monotonic()
+        cached = _STATS.get(key)
+        if cached is None or cached[0] < now:
+            sql = _Sql()
+            scope = sql.scope(org_id, community_ids)
+            rows = await sql.run(
+                "SELECT COUNT(*) AS n, AVG(length) AS avg FROM community_post"  # noqa: S608
+                f" WHERE {scope} AND archived = {sql.false}"
+            )
+            documents = int(rows[0]["n"] or 0) if rows else 0
+            average = float(rows[0]["avg"] or 0.0) if rows else 0.0
+            if len(_STATS) > 1000:
+                _STATS.clear()
+            cached = _STATS[key] = (now + STATS_TTL, documents, average, {})
+        _, documents, average, known = cached
         if not documents or not terms:
             return SearchStats(documents, average, {})
         df: dict[str, int] = {}
         for term in terms:
+            if term in known:
+                df[term] = known[term]
+                continue
             sql = _Sql()
             scope = sql.scope(org_id, community_ids)
             rows = await sql.run(
@@ -639,7 +669,7 @@ class DbLibrary:
                 f" WHERE {scope} AND term = {sql.p(term)} AND archived = {sql.false}"
             )
             if rows and rows[0]["n"]:
-                df[term] = int(rows[0]["n"])
+                df[term] = known[term] = int(rows[0]["n"])
         return SearchStats(documents, average, df)
 
     async def search_top(
