@@ -271,9 +271,15 @@ def experts_card(topic: str, experts: Sequence[Mapping[str, Any]]) -> dict[str, 
 
 
 def slots_card(
-    host_name: str, slots: Sequence[Mapping[str, Any]], time_zone: str
+    host_name: str,
+    slots: Sequence[Mapping[str, Any]],
+    time_zone: str,
+    *,
+    verb: str = "booking.book",
+    extra: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Bookable slots of one host in the viewer's zone. Each: type_id, title, start (ISO), label."""
+    """Bookable slots of one host in the viewer's zone. Each: type_id, title, start (ISO), label.
+    The same card moves a booking (`verb` booking.reschedule with the booking id in `extra`)."""
     body: list[dict[str, Any]] = [
         heading(f"Office hours with {safe(host_name, 120)}"),
         text(f"Times are in {safe(time_zone, 64)}.", isSubtle=True, spacing="None"),
@@ -285,8 +291,8 @@ def slots_card(
         actions.append(
             execute(
                 plain(slot["label"], 60),
-                "booking.book",
-                {"type_id": str(slot["type_id"]), "start": str(slot["start"])},
+                verb,
+                {"type_id": str(slot["type_id"]), "start": str(slot["start"]), **(extra or {})},
             )
         )
     if slots:
@@ -317,6 +323,10 @@ def booking_card(booking: Mapping[str, Any]) -> dict[str, Any]:
         },
     ]
     actions = []
+    if status in ("confirmed", "pending"):
+        actions.append(
+            execute("Reschedule", "booking.reschedule_times", {"booking_id": str(booking["id"])})
+        )
     if status in ("confirmed", "pending", "waitlisted"):
         actions.append(execute("Cancel", "booking.cancel", {"booking_id": str(booking["id"])}))
     actions.append(execute("My bookings", "booking.mine"))
@@ -629,3 +639,32 @@ def office_hours_card(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         {"type": "Input.Time", "id": "end", "label": "To", "value": "11:00"},
     ]
     return card(body, [execute("Add", "hours.add")])
+
+
+def rate_card(booking: Mapping[str, Any]) -> dict[str, Any]:
+    """Rate a session that ended. Keys: id, title, host, when."""
+    return card(
+        [
+            heading("How was it?"),
+            text(
+                f"{safe(booking.get('title'), 200)} with {safe(booking.get('host'), 120)}, "
+                f"{safe(booking.get('when'), 80)}"
+            ),
+            {
+                "type": "Input.ChoiceSet",
+                "id": "stars",
+                "label": "Stars",
+                "value": "5",
+                "style": "expanded",
+                "choices": [{"title": "★" * n, "value": str(n)} for n in range(5, 0, -1)],
+            },
+            {
+                "type": "Input.Text",
+                "id": "comment",
+                "label": "Anything the host should know? (optional)",
+                "isMultiline": True,
+                "maxLength": 2000,
+            },
+        ],
+        [execute("Rate", "booking.rate", {"booking_id": str(booking["id"])})],
+    )

@@ -50,6 +50,12 @@ INTENTS: tuple[Intent, ...] = (
         "see earlier answers first, then reach the experts",
     ),
     Intent(
+        "rate",
+        ("rate a session", "rate my session", "rate", "feedback"),
+        "rate",
+        "rate your last office-hours session",
+    ),
+    Intent(
         "bookings",
         ("my bookings", "bookings", "my sessions", "booked"),
         "my bookings",
@@ -65,6 +71,16 @@ def uuid_field(data: Mapping[str, Any], name: str) -> UUID:
         raise BadPayload(f"{name} is missing or not an id") from None
 
 
+def _start(data: Mapping[str, Any]) -> datetime:
+    try:
+        start = datetime.fromisoformat(str(data.get("start")))
+    except ValueError:
+        raise BadPayload("start is not a time") from None
+    if start.tzinfo is None:
+        raise BadPayload("start needs a UTC offset")
+    return start
+
+
 def when(moment: datetime, zone_name: str) -> str:
     local = to_local(moment, zone_name)
     return f"{local:%a %d %b, %H:%M}"
@@ -75,13 +91,21 @@ def install(bot: PeerlearnBot) -> None:
     bot.intents.extend(INTENTS)
     flows = Flows(bot)
     bot.commands.update(
-        {"find": flows.find, "ask": flows.ask_command, "bookings": flows.mine_command}
+        {
+            "find": flows.find,
+            "ask": flows.ask_command,
+            "bookings": flows.mine_command,
+            "rate": flows.rate_command,
+        }
     )
     bot.actions.update(
         {
             "booking.slots": flows.slots,
             "booking.book": flows.book,
             "booking.cancel": flows.cancel,
+            "booking.reschedule_times": flows.reschedule_times,
+            "booking.reschedule": flows.reschedule,
+            "booking.rate": flows.rate,
             "booking.mine": flows.mine,
             "question.ask": flows.ask_action,
             "question.route": flows.route,
@@ -137,9 +161,15 @@ class Flows:
     async def slots(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         host_id = uuid_field(data, "host_id")
         host = await self._s.people.get_person(who.org_id, host_id)
+        found = await self._free_slots(
+            who, await self._s.office_hours.list_types(who.org_id, host_id)
+        )
+        return cards.slots_card(host.name, found, who.person.time_zone)
+
+    async def _free_slots(self, who: Who, types: Any) -> list[dict[str, Any]]:
         now = self._s.clock.now()
         found: list[dict[str, Any]] = []
-        for t in await self._s.office_hours.list_types(who.org_id, host_id):
+        for t in types:
             for slot in await self._s.office_hours.slots(
                 who.org_id, t.id, now, now + timedelta(days=SLOT_DAYS), include_full=False
             ):
@@ -153,17 +183,64 @@ class Flows:
                     }
                 )
         found.sort(key=lambda s: s["sort"])
-        return cards.slots_card(host.name, found[:MAX_SLOTS], who.person.time_zone)
+        return found[:MAX_SLOTS]
+
+    async def _own_booking(self, who: Who, data: Mapping[str, Any]) -> Any:
+        booking = await self._s.office_hours.get_booking(who.org_id, uuid_field(data, "booking_id"))
+        if booking.person_id != who.person.id:
+            raise Forbidden("that booking is not yours")
+        return booking
+
+    async def reschedule_times(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        booking = await self._own_booking(who, data)
+        t = await self._s.office_hours.get_type(who.org_id, booking.type_id)
+        host = await self._s.people.get_person(who.org_id, booking.host_id)
+        found = [s for s in await self._free_slots(who, [t]) if s["sort"] != booking.start_utc]
+        return cards.slots_card(
+            host.name,
+            found,
+            who.person.time_zone,
+            verb="booking.reschedule",
+            extra={"booking_id": str(booking.id)},
+        )
+
+    async def reschedule(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        booking = await self._own_booking(who, data)
+        start = _start(data)
+        moved = await self._s.office_hours.reschedule(who.org_id, booking.id, start)
+        return await self._booking_card(who, moved)
+
+    async def rate_command(self, ctx: TurnContext, who: Who, command: Command) -> Reply:
+        now = self._s.clock.now()
+        past = await self._s.office_hours.bookings_for_person(
+            who.org_id, who.person.id, upcoming=False, limit=50
+        )
+        done = [
+            b
+            for b in past
+            if b.status == "confirmed"
+            and b.end_utc <= now
+            and b.rating is None
+            and b.attendance != "no_show"
+        ]
+        if not done:
+            return "No finished sessions to rate. Thank you for the feedback so far!"
+        latest = max(done, key=lambda b: b.end_utc)
+        return cards.rate_card(await self._view(who, latest))
+
+    async def rate(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        booking = await self._own_booking(who, data)
+        try:
+            stars = int(str(data.get("stars")))
+        except ValueError:
+            raise BadPayload("pick 1 to 5 stars") from None
+        comment = data.get("comment") if isinstance(data.get("comment"), str) else ""
+        await self._s.office_hours.rate(who.org_id, booking.id, stars, comment)
+        return "Thank you! Your rating helps colleagues pick the right expert."
 
     async def book(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         type_id = uuid_field(data, "type_id")
-        raw = data.get("start")
-        try:
-            start = datetime.fromisoformat(str(raw))
-        except ValueError:
-            raise BadPayload("start is not a time") from None
-        if start.tzinfo is None:
-            raise BadPayload("start needs a UTC offset")
+        start = _start(data)
         key = f"teams:{ctx.activity.id}" if ctx.activity.id else None
         result = await self._s.office_hours.book(
             who.org_id, type_id, who.person.id, start, idempotency_key=key

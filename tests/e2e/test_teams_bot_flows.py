@@ -3,6 +3,7 @@ earlier answers first; the message action routes a chat message."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -208,3 +209,41 @@ async def test_the_message_action_routes_a_chat_message(
     body = await resp.json()
     assert body["task"]["type"] == "message"
     assert "I asked 1 colleague" in body["task"]["value"]
+
+
+async def test_reschedule_then_rate_the_session_after_it_ended(
+    bot: Any, connector: FakeConnector, services: Any, world: Any, clock: Any
+) -> None:
+    org, jonas = world
+    slots = await card_reply(bot, press(connector, "booking.slots", {"host_id": str(jonas.id)}))
+    first = next(a for a in actions(slots) if a.get("verb") == "booking.book")
+    booked = await card_reply(bot, press(connector, "booking.book", first["data"]))
+    move = next(a for a in actions(booked) if a.get("verb") == "booking.reschedule_times")
+
+    times = await card_reply(bot, press(connector, "booking.reschedule_times", move["data"]))
+    later = [a for a in actions(times) if a.get("verb") == "booking.reschedule"]
+    assert first["title"] not in [a["title"] for a in later]
+    moved = await card_reply(bot, press(connector, "booking.reschedule", later[0]["data"]))
+    facts = {f["title"]: f["value"] for f in moved["body"][1]["facts"]}
+    assert facts["When"] == later[0]["title"]
+
+    resp = await bot.post("/api/messages", json=say(connector, "rate"))
+    assert resp.status == 200
+    assert "No finished sessions" in connector.messages()[-1].text
+
+    clock.advance(timedelta(days=2))
+    await bot.post("/api/messages", json=say(connector, "rate"))
+    rate_card = connector.messages()[-1].cards[0]
+    rate = next(a for a in actions(rate_card) if a.get("verb") == "booking.rate")
+    resp = await bot.post(
+        "/api/messages",
+        json=press(
+            connector, "booking.rate", {**rate["data"], "stars": "4", "comment": "Clear and kind"}
+        ),
+    )
+    assert "Thank you" in (await resp.json())["value"]
+    asker = await services.people.resolve_person(
+        ExternalIdentity("teams", TENANT, USER_AAD), IdentityHints()
+    )
+    [booking] = await services.office_hours.bookings_for_person(org.id, asker.id, upcoming=False)
+    assert booking.rating == 4

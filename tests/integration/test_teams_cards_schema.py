@@ -133,6 +133,23 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         ]
     ),
     "no communities": lambda: cards.communities_card([]),
+    "rate": lambda: cards.rate_card(
+        {"id": "b", "title": HOSTILE, "host": HOSTILE, "when": "Tue 24 Mar, 10:00"}
+    ),
+    "reschedule slots": lambda: cards.slots_card(
+        HOSTILE,
+        [
+            {
+                "type_id": "t",
+                "title": HOSTILE,
+                "start": "2026-03-24T09:00:00+00:00",
+                "label": "Tue 24 Mar, 10:00",
+            }
+        ],
+        "Europe/Berlin",
+        verb="booking.reschedule",
+        extra={"booking_id": "b"},
+    ),
     "share form": lambda: cards.share_form_card([{"id": "c", "name": HOSTILE}], "tip"),
     "library": lambda: cards.library_card(
         HOSTILE, [{"title": HOSTILE, "kind": "tip", "text": HOSTILE}]
