@@ -146,7 +146,9 @@ async def test_a_worker_killed_mid_batch_is_replaced_after_its_lease_and_nothing
     async with FakeGraph(Faults(latency=0.3)) as graph:
         async with graph_worker(services, graph, lease=timedelta(minutes=2)) as doomed:
             task = asyncio.create_task(doomed.run_once())
-            await asyncio.sleep(0.15)  # its $batch requests are on the wire
+            # killed once its $batch requests are on the wire (the claim is committed)
+            while graph.http_requests == 0:
+                await asyncio.sleep(0.01)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
         assert (await services.outbox.counts())["in_flight"] == 30
