@@ -386,6 +386,10 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         payload = action.message_payload
         body = payload.body if payload is not None else None
         text = strip_mentions(body.content if body is not None else "")
+        # the dialog's "question" field, when the user edited the wording before sending
+        typed = action.data.get("question") if isinstance(action.data, dict) else None
+        if isinstance(typed, str) and typed.strip():
+            text = strip_mentions(typed)
         if not text:
             return _task_message("That message has no text I could turn into a question.")
         if len(text) > _MAX_QUESTION:

@@ -301,3 +301,20 @@ async def test_a_new_time_zone_in_teams_reaches_the_profile_right_away(
         ExternalIdentity("teams", TENANT, USER_AAD), _hints()
     )
     assert person.time_zone == "Asia/Tokyo"
+
+
+async def test_the_message_action_prefers_the_question_as_edited_in_the_dialog(
+    bot: Any, connector: FakeConnector
+) -> None:
+    value = {
+        "commandId": "askExperts",
+        "commandContext": "message",
+        "data": {"question": "Who owns the SAML certificate rotation runbook?"},
+        "messagePayload": {
+            "id": "1",
+            "body": {"contentType": "html", "content": "<p>ugh, saml again</p>"},
+        },
+    }
+    resp = await post(bot, invoke("composeExtension/submitAction", value, connector.url))
+    body = await resp.json()
+    assert "SAML certificate rotation runbook" in body["task"]["value"]
