@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate
 
 from adapters.db.config import tortoise_config
@@ -24,6 +25,9 @@ async def upgrade(
 
 
 async def connect(database_url: str) -> None:
+    # tortoise caches each table's INSERT statement per connection *name*: a process that used
+    # SQLite before (tests, CLI runs, benchmarks) would send `?` placeholders to PostgreSQL
+    EXECUTOR_CACHE.clear()
     await Tortoise.init(config=tortoise_config(database_url))
 
 
