@@ -98,6 +98,8 @@ class Tuning:
     fusion: str = "linear"
     rrf_k: float = 60.0
     rrf_depth: int = 300
+    #: postings read per query at most (rarest words first; bounds latency on large sites)
+    postings_budget: int = 60_000
     #: include answer text of a thread in its document
     answer_text: bool = True
     #: threads at least this similar (0–1) count as "similar questions answered"
@@ -528,6 +530,13 @@ class SparseExpertIndex:
         weights = _idf(df, n) if len(ids) else np.zeros(0)
         # the score of a thread of average length holding every query word once
         ceiling = float(weights.sum() + unknown * _idf(0.0, n))
+        if len(ids):
+            # rarest words first; stop once the postings to read exceed the budget: the common
+            # words left out weigh little (low idf) and would cost most of the time
+            order = np.argsort(df, kind="stable")
+            budget = np.cumsum(df[order]) - df[order]
+            keep = order[(budget < self.tuning.postings_budget) | (np.arange(len(order)) < 3)]
+            term_ids, weights = term_ids[keep], weights[keep]
         return term_ids, weights, ceiling
 
     async def candidates(
