@@ -78,6 +78,8 @@ def render(payload: Mapping[str, Any], time_zone: str = "UTC") -> dict[str, Any]
     fields: Mapping[str, Any] = nested if isinstance(nested, dict) else payload
     if template in _BOOKING_TITLES:
         return _booking(template, fields, time_zone)
+    if payload.get("kind") == "show_and_tell_agenda":
+        return _agenda(payload, time_zone)
     if template == "expertise.question_offered" and fields.get("offer_id"):
         return cards.offer_card(fields, when(fields.get("due_at"), time_zone))
     if template in _EXPERTISE:
@@ -113,4 +115,27 @@ def _booking(template: str, fields: Mapping[str, Any], time_zone: str) -> dict[s
         facts.append(["Reason", str(fields["reason"])])
     return cards.notice_card(
         {"title": _BOOKING_TITLES[template].format(title=title), "facts": facts}
+    )
+
+
+def _agenda(payload: Mapping[str, Any], time_zone: str) -> dict[str, Any]:
+    """A community's show-and-tell agenda, sent to members before the session."""
+    facts: list[list[str]] = []
+    start = when(payload.get("start"), time_zone)
+    if start:
+        facts.append(["When", start])
+    demos = payload.get("demos")
+    titles = (
+        [str(d.get("title") or "") for d in demos if isinstance(d, dict)]
+        if isinstance(demos, list)
+        else []
+    )
+    for index, title in enumerate([t for t in titles if t][:8], 1):
+        facts.append([f"Demo {index}", title])
+    return cards.notice_card(
+        {
+            "title": f"Show and tell in {payload.get('community') or 'your community'}",
+            "text": "Here is what colleagues will show." if titles else "Bring something to show!",
+            "facts": facts,
+        }
     )

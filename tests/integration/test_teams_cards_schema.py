@@ -63,6 +63,15 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
     "person": lambda: cards.person_card(PERSON),
     "info": lambda: cards.info_card(HOSTILE, HOSTILE),
     "notice without template": lambda: notices.render({"title": HOSTILE, "text": HOSTILE}),
+    "show and tell agenda": lambda: notices.render(
+        {
+            "kind": "show_and_tell_agenda",
+            "community": HOSTILE,
+            "start": "2026-03-26T15:00:00+00:00",
+            "demos": [{"person_id": "p", "title": HOSTILE}],
+        },
+        "America/New_York",
+    ),
     "experts": lambda: cards.experts_card(
         HOSTILE,
         [
@@ -237,3 +246,18 @@ def test_times_in_notices_are_in_the_readers_zone_across_dst() -> None:
     # markdown-escaped in the card (`Lord\\_Howe`), shown as Lord_Howe
     shown = lord_howe["body"][1]["facts"][0]["value"].replace("\\", "")
     assert shown == "Sun 29 Mar, 20:00 (Australia/Lord_Howe)"
+
+
+def test_a_show_and_tell_agenda_lists_the_demos_in_local_time() -> None:
+    card = notices.render(
+        {
+            "kind": "show_and_tell_agenda",
+            "community": "Platform guild",
+            "start": "2026-03-26T15:00:00+00:00",
+            "demos": [{"person_id": "p", "title": "Helm diff in CI"}],
+        },
+        "America/New_York",
+    )
+    assert card["body"][0]["text"] == "Show and tell in Platform guild"
+    facts = {f["title"]: f["value"].replace("\\", "") for f in card["body"][2]["facts"]}
+    assert facts == {"When": "Thu 26 Mar, 11:00 (America/New_York)", "Demo 1": "Helm diff in CI"}
