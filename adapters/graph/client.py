@@ -82,7 +82,6 @@ class GraphClient:
         def load() -> None:
             from msgraph.generated.models.event import Event
 
-            Event.create_from_discriminator_value  # noqa: B018 - touch the class
             Event().get_field_deserializers()
 
         await asyncio.to_thread(load)
@@ -111,7 +110,7 @@ def build_client(
     )
     options: dict[str, Any] = {
         RetryHandlerOption.get_key(): RetryHandlerOption(
-            delay=min(3.0, 3.0),
+            delay=3.0,
             max_retries=max(0, config.sdk_max_retries),
             should_retry=config.sdk_max_retries > 0,
         )

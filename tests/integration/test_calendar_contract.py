@@ -130,3 +130,22 @@ async def test_several_operations_are_answered_one_by_one_in_order(harness: Harn
     first = answers[3]
     assert isinstance(first, EventRef)
     assert harness.attendees(first.event_id) == ["learner3@acme.example"]
+
+
+async def test_the_sdk_leaves_retries_to_the_worker_and_passes_retry_after_on() -> None:
+    from core.delivery import TransientError
+
+    async with FakeGraph() as graph:
+        client = build_client(
+            GraphConfig("tenant", "client", base_url=graph.base_url), credential=StaticToken()
+        )
+        try:
+            graph.fail_next(1, 429, "9")
+            (answer,) = await GraphCalendar(client).apply(
+                [UpsertEvent("tx-1", spec("a@acme.example"))]
+            )
+        finally:
+            await client.close()
+    assert isinstance(answer, TransientError) and answer.retry_after == 9
+    assert graph.http_requests == 1  # no hidden SDK retry holding a worker slot
+    assert graph.events == {}
