@@ -3,11 +3,14 @@ registrations and rotates the tool's signing key."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from app.cli import cli
+from tests.databases import PostgresDatabase, run_database_url
 
 MOODLE = [
     "--issuer",
@@ -23,13 +26,26 @@ MOODLE = [
 ]
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[str]:
+    """The CLI's own database, of the run's kind: tortoise caches insert statements per table
+    and connection name, so one process must not mix SQLite and PostgreSQL for the same table."""
+    server = run_database_url()
+    if server:
+        pg = PostgresDatabase(server, label="peerlearn_cli")
+        pg.create()
+        yield pg.url
+        pg.drop()
+    else:
+        yield f"sqlite://{tmp_path / 'l.db'}"
+
+
 def _run(db: str, *args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["--database-url", db, *args], catch_exceptions=False)
     return result.exit_code, result.output
 
 
-def test_an_admin_registers_moodle_with_two_deployments_and_disables_it(tmp_path: Path) -> None:
-    db = f"sqlite://{tmp_path / 'l.db'}"
+def test_an_admin_registers_moodle_with_two_deployments_and_disables_it(db: str) -> None:
     assert _run(db, "org", "create", "acme", "--name", "Acme")[0] == 0
     code, out = _run(db, "lti", "platform", "add", "--org", "acme", *MOODLE, "--deployment-id", "3")
     assert code == 0 and "active" in out and "deployments=3" in out
@@ -44,8 +60,7 @@ def test_an_admin_registers_moodle_with_two_deployments_and_disables_it(tmp_path
     assert code == 0 and " active " in out
 
 
-def test_bad_registrations_are_refused_with_a_message(tmp_path: Path) -> None:
-    db = f"sqlite://{tmp_path / 'l.db'}"
+def test_bad_registrations_are_refused_with_a_message(db: str) -> None:
     _run(db, "org", "create", "acme", "--name", "Acme")
     _run(db, "org", "create", "other", "--name", "Other")
     code, out = _run(
@@ -61,8 +76,7 @@ def test_bad_registrations_are_refused_with_a_message(tmp_path: Path) -> None:
     assert code == 2
 
 
-def test_rotating_keys_publishes_the_new_key_first_and_keeps_the_old(tmp_path: Path) -> None:
-    db = f"sqlite://{tmp_path / 'l.db'}"
+def test_rotating_keys_publishes_the_new_key_first_and_keeps_the_old(db: str) -> None:
     code, first = _run(db, "lti", "keys", "list")
     assert code == 0 and len(first.split()) == 1
     code, out = _run(db, "lti", "keys", "rotate")
