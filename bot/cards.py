@@ -402,10 +402,18 @@ def offer_card(payload: Mapping[str, Any], due: str | None) -> dict[str, Any]:
                 "maxLength": 500,
                 "isMultiline": True,
             },
+            {
+                "type": "Input.Text",
+                "id": "colleague",
+                "label": "Someone who knows better? Their email",
+                "style": "Email",
+                "maxLength": 320,
+            },
         ],
         [
             execute("Accept", "offer.accept", {"offer_id": offer_id}),
             execute("Decline", "offer.decline", {"offer_id": offer_id}),
+            execute("Suggest colleague", "offer.suggest", {"offer_id": offer_id}),
         ],
     )
 

@@ -112,6 +112,7 @@ def install(bot: PeerlearnBot) -> None:
             "question.resolved": flows.resolved,
             "offer.accept": flows.accept_offer,
             "offer.decline": flows.decline_offer,
+            "offer.suggest": flows.suggest_colleague,
         }
     )
     bot.message_action = flows.ask_from_message
@@ -351,3 +352,18 @@ class Flows:
             reason = ""
         await self._s.expertise.decline_offer(who.org_id, offer_id, who.person.id, reason)
         return "Understood. I will ask someone else."
+
+    async def suggest_colleague(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        offer_id = uuid_field(data, "offer_id")
+        email = data.get("colleague")
+        if not isinstance(email, str) or "@" not in email:
+            raise InvalidInput("type the email of the colleague who knows better")
+        async with self._s.uow() as uow:
+            colleague = await uow.people.get_by_email(who.org_id, email.strip().lower())
+        if colleague is None:
+            raise InvalidInput(f"nobody with {email.strip()[:80]} uses peerlearn here yet")
+        reason = data.get("reason") if isinstance(data.get("reason"), str) else ""
+        await self._s.expertise.suggest_colleague(
+            who.org_id, offer_id, who.person.id, colleague.id, reason
+        )
+        return f"Thanks: I passed the question to {cards.plain(colleague.name, 120)}."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -14,6 +15,7 @@ from core.people.service import IdentityHints
 from tests.teams_connector import TENANT, USER_AAD, FakeConnector, invoke, playground_activity
 
 OTHER_AAD = "aaaaaaaa-0000-0000-0000-000000000011"
+JONAS_AAD = "aaaaaaaa-0000-0000-0000-000000000012"
 
 
 @pytest.fixture
@@ -28,7 +30,11 @@ async def connector(aiohttp_server: Any) -> FakeConnector:
 async def world(services: Any) -> Any:
     org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
     jonas = await services.people.add_person(
-        org.id, "Jonas Becker", "jonas@contoso.example", "Europe/Berlin"
+        org.id,
+        "Jonas Becker",
+        "jonas@contoso.example",
+        "Europe/Berlin",
+        identities=[ExternalIdentity("teams", TENANT, JONAS_AAD)],
     )
     await services.expertise.add_skill(org.id, "Kubernetes")
     await services.expertise.update_profile(
@@ -247,3 +253,57 @@ async def test_reschedule_then_rate_the_session_after_it_ended(
     )
     [booking] = await services.office_hours.bookings_for_person(org.id, asker.id, upcoming=False)
     assert booking.rating == 4
+
+
+async def test_an_expert_passes_a_routed_question_to_a_colleague(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    org, jonas = world
+    priya = await services.people.add_person(org.id, "Priya Raman", "priya@contoso.example")
+    await bot.post(
+        "/api/messages", json=say(connector, "ask How do I debug a crashing kubernetes pod?")
+    )
+    route = next(
+        a for a in actions(connector.messages()[-1].cards[0]) if a.get("verb") == "question.route"
+    )
+    await bot.post("/api/messages", json=press(connector, "question.route", route["data"]))
+    question_id = route["data"]["question_id"]
+    _, _, offers = await services.expertise.question(org.id, UUID(question_id))
+    [offer] = offers
+    assert offer.expert_id == jonas.id
+
+    def as_jonas(verb: str, data: dict[str, Any]) -> dict[str, Any]:
+        activity = press(connector, verb, data)
+        activity["from"] = {"id": "29:user-2", "name": "Jonas Becker", "aadObjectId": JONAS_AAD}
+        return activity
+
+    resp = await bot.post(
+        "/api/messages", json=as_jonas("offer.decline", {"offer_id": str(offer.id)})
+    )
+    assert "why you decline" in (await resp.json())["value"]
+    resp = await bot.post(
+        "/api/messages",
+        json=as_jonas(
+            "offer.suggest", {"offer_id": str(offer.id), "colleague": "nobody@contoso.example"}
+        ),
+    )
+    assert "nobody with" in (await resp.json())["value"]
+    resp = await bot.post(
+        "/api/messages",
+        json=as_jonas(
+            "offer.suggest",
+            {
+                "offer_id": str(offer.id),
+                "colleague": "Priya@Contoso.example",
+                "reason": "she wrote the runbook",
+            },
+        ),
+    )
+    assert "passed the question to Priya Raman" in (await resp.json())["value"]
+    _, _, offers = await services.expertise.question(org.id, offer.question_id)
+    assert priya.id in {o.expert_id for o in offers}
+    # the asker cannot act on an offer made to someone else
+    resp = await bot.post(
+        "/api/messages", json=press(connector, "offer.accept", {"offer_id": str(offer.id)})
+    )
+    assert (await resp.json())["type"] == "application/vnd.microsoft.activity.message"
