@@ -159,6 +159,19 @@ async def main(args: argparse.Namespace) -> None:
             f"over {len(times)} queries"
         )
 
+        # the index alone (relevance shortlist of 30), without the per-query database lookups
+        from core.expertise.ports import MatchQuery
+
+        index = services.expertise._index  # the process's index, already built
+        alone: list[float] = []
+        for text, _ in queries:
+            started = time.perf_counter()
+            await index.candidates(org.id, MatchQuery(text), (), 30)
+            alone.append(time.perf_counter() - started)
+        print(
+            f"index alone (shortlist of 30): p50 {pct(alone, 50):.1f} ms, p95 {pct(alone, 95):.1f} ms"
+        )
+
         # one more answer: it must count in the very next query, without a rebuild
         asker = (await services.people.add_person(org.id, "Bench Asker", "asker@bench.example")).id
         newcomer = (await services.people.add_person(org.id, "New Expert", "new@bench.example")).id

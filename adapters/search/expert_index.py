@@ -36,6 +36,7 @@ from adapters.db.tables.expertise import (
     SkillAliasRow,
     SkillRow,
 )
+from adapters.db.tables.people import IdentityRow
 from adapters.search.sparse import FloatArray, GrowingSparse, IntArray, from_triplets
 from core.clock import Clock
 from core.expertise.ports import (
@@ -143,6 +144,7 @@ class _Org:
     n_questions: int = 0
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}, {}))
     polled_at: float = 0.0
+    labels: dict[UUID, str] = field(default_factory=dict)
 
     # growth -------------------------------------------------------------------------------
     def col(self, person: UUID) -> int:
@@ -405,6 +407,13 @@ class SparseExpertIndex:
                 idx.accepted[c] += float(accepted)
         await self._load_declared(idx, org_id, None)
         await self._load_vocabulary(idx, org_id)
+        # imported people are known by their source user id (batch output, reasons)
+        idx.labels = {
+            _uuid(p): str(s)
+            for p, s in await IdentityRow.filter(organisation_id=org_id, kind="source").values_list(
+                "person_id", "subject"
+            )
+        }
         log.info(
             "expert index built for %s: %d threads, %d people, %d terms",
             org_id,
@@ -420,6 +429,10 @@ class SparseExpertIndex:
         idx.vocabulary = Vocabulary(
             {str(k): _uuid(s) for k, s in keys}, {_uuid(i): str(n) for i, n in names}
         )
+
+    async def source_labels(self, org_id: UUID, person_ids: Sequence[UUID]) -> dict[UUID, str]:
+        labels = (await self._fresh(org_id)).labels
+        return {p: labels[p] for p in person_ids if p in labels}
 
     async def vocabulary(self, org_id: UUID) -> Vocabulary:
         return (await self._fresh(org_id)).vocabulary

@@ -191,6 +191,10 @@ class ExpertIndex(Protocol):
 
     async def vocabulary(self, org_id: UUID) -> Vocabulary: ...
 
+    async def source_labels(self, org_id: UUID, person_ids: Sequence[UUID]) -> dict[UUID, str]:
+        """The source user id of imported people among these (others are left out)."""
+        ...
+
     def forget(self, org_id: UUID) -> None:
         """Drop the cached index of an organisation (it rebuilds from the database)."""
         ...

@@ -500,9 +500,13 @@ class ExpertiseService:
 
     async def person_labels(self, org_id: UUID, person_ids: Sequence[UUID]) -> dict[UUID, str]:
         """How people were known where they came from: imported user id, else email, else id."""
-        async with self._uow() as uow:
-            people = await uow.people.get_many(org_id, person_ids)
         labels = {pid: str(pid) for pid in person_ids}
+        labels.update(await self._index.source_labels(org_id, person_ids))
+        rest = [pid for pid in person_ids if labels[pid] == str(pid)]
+        if not rest:
+            return labels
+        async with self._uow() as uow:
+            people = await uow.people.get_many(org_id, rest)
         for p in people:
             source = next((i.subject for i in p.identities if i.kind == "source"), None)
             labels[p.id] = source or p.email or str(p.id)
