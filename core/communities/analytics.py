@@ -252,10 +252,14 @@ def weekly(facts: ReportFacts, start: datetime, end: datetime) -> list[WeekActiv
         counts[week] = [0, 0, 0, 0]
         week += timedelta(days=7)
 
+    # week index by arithmetic on aware datetimes: no zone conversion per row
+    base = datetime.combine(_monday(start), datetime.min.time(), UTC)
+    weeks = sorted(counts)
+
     def bump(moments: Iterable[datetime], slot: int) -> None:
         for m in moments:
             if start <= m < end:
-                counts[_monday(m)][slot] += 1
+                counts[weeks[(m - base).days // 7]][slot] += 1
 
     bump((p[1] for p in facts.posts), 0)
     bump((q[3] for q in facts.questions), 1)
