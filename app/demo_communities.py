@@ -315,4 +315,17 @@ async def seed_communities(services: Services, org: Organisation) -> str:
         "Contract comparison in five minutes",
         cohort_id=cohort.id,
     )
-    return "3 communities with posts, questions and a cohort"
+    # a weekly show-and-tell from now on, with two demos signed up for the next one
+    live = services.communities
+    if live.sessions is not None:
+        await live.start_show_and_tell(
+            org.id, genai, ids["amara.okafor"], 3, "16:00", minutes=30, capacity=4
+        )
+        upcoming = await live.upcoming_show_and_tell(org.id, genai, count=1)
+        if upcoming:
+            for local, title in (
+                ("mei.lin", "Contract comparison in five minutes"),
+                ("grace.kim", "Survey questions that people answer"),
+            ):
+                await live.sign_up_demo(org.id, genai, ids[local], upcoming[0], title)
+    return "3 communities with posts, questions, a cohort and a show-and-tell"
