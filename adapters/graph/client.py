@@ -28,6 +28,7 @@ from msgraph_core import GraphClientFactory
 log = logging.getLogger(__name__)
 
 SCOPES = ["https://graph.microsoft.com/.default"]
+# kiota error mapping: the key "XXX" means "any error status", so every OData error body parses
 ERRORS: dict[str, Any] = {"XXX": ODataError}
 
 
