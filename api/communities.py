@@ -42,18 +42,17 @@ ACTING = "X-Acting-Person"
 
 
 # request helpers ----------------------------------------------------------------------------
-def acting(request: web.Request, required: bool = True) -> UUID | None:
+def acting(request: web.Request) -> UUID | None:
+    """The person the request acts for, when the header is given (reads may be anonymous)."""
     raw = request.headers.get(ACTING, "").strip()
-    if not raw:
-        if required:
-            raise InvalidInput(f"send the acting person's id in the {ACTING} header")
-        return None
-    return parse_id(raw, ACTING)
+    return parse_id(raw, ACTING) if raw else None
 
 
 def actor(request: web.Request) -> UUID:
+    """The person a command acts for; commands require the header."""
     person = acting(request)
-    assert person is not None
+    if person is None:
+        raise InvalidInput(f"send the acting person's id in the {ACTING} header")
     return person
 
 
@@ -315,7 +314,7 @@ async def list_communities(request: web.Request) -> web.Response:
     org = organisation(request)
     archived = request.query.get("include_archived", "false").lower() == "true"
     views = await services(request).communities.list_communities(
-        org.id, acting(request, required=False), include_archived=archived
+        org.id, acting(request), include_archived=archived
     )
     return ok({"items": [view_json(v) for v in views]})
 
@@ -342,7 +341,7 @@ async def create_community(request: web.Request) -> web.Response:
 async def get_community(request: web.Request) -> web.Response:
     org = organisation(request)
     view = await services(request).communities.get_community(
-        org.id, path_id(request, "community_id"), acting(request, required=False)
+        org.id, path_id(request, "community_id"), acting(request)
     )
     return ok(view_json(view))
 
@@ -417,7 +416,7 @@ async def set_notifications(request: web.Request) -> web.Response:
 async def members(request: web.Request) -> web.Response:
     org = organisation(request)
     items = await services(request).communities.members(
-        org.id, path_id(request, "community_id"), acting(request, required=False)
+        org.id, path_id(request, "community_id"), acting(request)
     )
     return ok({"items": [membership_json(m) for m in items]})
 
@@ -431,7 +430,7 @@ async def list_posts(request: web.Request) -> web.Response:
     posts = await services(request).communities.list_posts(
         org.id,
         path_id(request, "community_id"),
-        acting(request, required=False),
+        acting(request),
         kind=request.query.get("kind") or None,
         tag=request.query.get("tag") or None,
         featured=featured,
@@ -466,7 +465,7 @@ async def create_post(request: web.Request) -> web.Response:
 async def get_post(request: web.Request) -> web.Response:
     org = organisation(request)
     post = await services(request).communities.get_post(
-        org.id, path_id(request, "post_id"), acting(request, required=False)
+        org.id, path_id(request, "post_id"), acting(request)
     )
     return ok(post_json(post))
 
@@ -485,7 +484,7 @@ async def edit_post(request: web.Request) -> web.Response:
 async def post_history(request: web.Request) -> web.Response:
     org = organisation(request)
     items = await services(request).communities.history(
-        org.id, path_id(request, "post_id"), acting(request, required=False)
+        org.id, path_id(request, "post_id"), acting(request)
     )
     return ok({"items": [revision_json(r) for r in items]})
 
@@ -557,7 +556,7 @@ async def saved(request: web.Request) -> web.Response:
 async def comments(request: web.Request) -> web.Response:
     org = organisation(request)
     items = await services(request).communities.comments(
-        org.id, path_id(request, "post_id"), acting(request, required=False)
+        org.id, path_id(request, "post_id"), acting(request)
     )
     return ok({"items": [comment_json(c) for c in items]})
 
@@ -588,7 +587,7 @@ async def search(request: web.Request) -> web.Response:
     hits = await services(request).communities.search(
         org.id,
         request.query.get("q", ""),
-        acting(request, required=False),
+        acting(request),
         parse_id(community, "community_id") if community else None,
         query_int(request, "limit", 20, 1, 50),
     )
@@ -602,7 +601,7 @@ async def list_questions(request: web.Request) -> web.Response:
     items = await services(request).communities.list_questions(
         org.id,
         path_id(request, "community_id"),
-        acting(request, required=False),
+        acting(request),
         request.query.get("status") or None,
         query_int(request, "offset", 0, 0, 1_000_000),
         query_int(request, "limit", 50, 1, 200),
@@ -629,7 +628,7 @@ async def ask(request: web.Request) -> web.Response:
 async def get_question(request: web.Request) -> web.Response:
     org = organisation(request)
     view = await services(request).communities.get_question(
-        org.id, path_id(request, "question_id"), acting(request, required=False)
+        org.id, path_id(request, "question_id"), acting(request)
     )
     return ok(question_view_json(view))
 
@@ -689,7 +688,7 @@ async def duplicate(request: web.Request) -> web.Response:
 async def list_cohorts(request: web.Request) -> web.Response:
     org = organisation(request)
     items = await services(request).communities.cohorts(
-        org.id, path_id(request, "community_id"), acting(request, required=False)
+        org.id, path_id(request, "community_id"), acting(request)
     )
     return ok({"items": [cohort_json(c) for c in items]})
 
@@ -716,7 +715,7 @@ async def create_cohort(request: web.Request) -> web.Response:
 async def get_cohort(request: web.Request) -> web.Response:
     org = organisation(request)
     view = await services(request).communities.cohort(
-        org.id, path_id(request, "cohort_id"), acting(request, required=False)
+        org.id, path_id(request, "cohort_id"), acting(request)
     )
     return ok(cohort_view_json(view))
 
@@ -822,7 +821,7 @@ async def start_show_and_tell(request: web.Request) -> web.Response:
 async def upcoming_show_and_tell(request: web.Request) -> web.Response:
     org = organisation(request)
     starts = await services(request).communities.upcoming_show_and_tell(
-        org.id, path_id(request, "community_id"), acting(request, required=False)
+        org.id, path_id(request, "community_id"), acting(request)
     )
     return ok({"upcoming": [_iso(s) for s in starts]})
 
@@ -848,7 +847,7 @@ async def get_agenda(request: web.Request) -> web.Response:
     if start is None:
         raise InvalidInput("'start' is required")
     agenda = await services(request).communities.agenda(
-        org.id, path_id(request, "community_id"), start, acting(request, required=False)
+        org.id, path_id(request, "community_id"), start, acting(request)
     )
     return ok(
         {
@@ -897,7 +896,7 @@ async def leaderboard(request: web.Request) -> web.Response:
     items = await services(request).communities.leaderboard(
         org.id,
         path_id(request, "community_id"),
-        acting(request, required=False),
+        acting(request),
         query_int(request, "limit", 10, 1, 100),
     )
     return ok({"items": [recognition_json(r) for r in items]})

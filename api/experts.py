@@ -26,8 +26,12 @@ def _tags(data: dict[str, Any]) -> list[str]:
     return list(tags)
 
 
-def _id(data: dict[str, Any], name: str, required: bool = True) -> UUID | None:
-    raw = field(data, name, str, required=required)
+def _id(data: dict[str, Any], name: str) -> UUID:
+    return parse_id(field(data, name, str), name)
+
+
+def _optional_id(data: dict[str, Any], name: str) -> UUID | None:
+    raw = field(data, name, str, required=False)
     return parse_id(raw, name) if raw is not None else None
 
 
@@ -153,7 +157,7 @@ async def match(request: web.Request) -> web.Response:
         org.id,
         field(data, "text", str),
         _tags(data),
-        asker_id=_id(data, "asker_id", required=False),
+        asker_id=_optional_id(data, "asker_id"),
         top=top,
     )
     labels = await services(request).expertise.person_labels(
@@ -204,7 +208,6 @@ async def endorse(request: web.Request) -> web.Response:
     org = organisation(request)
     data = await json_body(request)
     endorser = _id(data, "endorser_id")
-    assert endorser is not None
     added = await services(request).expertise.endorse(
         org.id, path_id(request, "person_id"), field(data, "skill", str), endorser
     )
@@ -284,7 +287,6 @@ async def ask(request: web.Request) -> web.Response:
     org = organisation(request)
     data = await json_body(request)
     asker = _id(data, "asker_id")
-    assert asker is not None
     question, found = await services(request).expertise.ask(
         org.id, asker, field(data, "text", str), _tags(data)
     )
@@ -330,7 +332,6 @@ async def answer(request: web.Request) -> web.Response:
     org = organisation(request)
     data = await json_body(request)
     author = _id(data, "author_id")
-    assert author is not None
     a = await services(request).expertise.answer(
         org.id, path_id(request, "question_id"), author, field(data, "text", str)
     )
@@ -345,7 +346,7 @@ async def accept_answer(request: web.Request) -> web.Response:
         org.id,
         path_id(request, "question_id"),
         path_id(request, "answer_id"),
-        by=_id(data, "asker_id", required=False),
+        by=_optional_id(data, "asker_id"),
     )
     return web.json_response(answer_json(a))
 
@@ -355,7 +356,6 @@ async def accept_offer(request: web.Request) -> web.Response:
     org = organisation(request)
     data = await json_body(request)
     expert = _id(data, "expert_id")
-    assert expert is not None
     offer = await services(request).expertise.accept_offer(
         org.id, path_id(request, "offer_id"), expert
     )
@@ -367,7 +367,6 @@ async def decline_offer(request: web.Request) -> web.Response:
     org = organisation(request)
     data = await json_body(request)
     expert = _id(data, "expert_id")
-    assert expert is not None
     new = await services(request).expertise.decline_offer(
         org.id, path_id(request, "offer_id"), expert, field(data, "reason", str)
     )
@@ -380,7 +379,6 @@ async def suggest(request: web.Request) -> web.Response:
     data = await json_body(request)
     expert = _id(data, "expert_id")
     colleague = _id(data, "colleague_id")
-    assert expert is not None and colleague is not None
     offer = await services(request).expertise.suggest_colleague(
         org.id,
         path_id(request, "offer_id"),
