@@ -13,6 +13,12 @@ class NoBusyTimes:
     """The `BusyTimes` port for installs without calendar access: nobody is ever busy."""
 
     async def busy(
-        self, org_id: UUID, person_ids: Sequence[UUID], start: datetime, end: datetime
+        self,
+        org_id: UUID,
+        person_ids: Sequence[UUID],
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
     ) -> dict[UUID, list[Interval]]:
         return {}

@@ -26,6 +26,8 @@ class IcalendarInvitations:
         if invitation.description:
             event.add("description", invitation.description)
         event.add("location", invitation.location)
+        if invitation.url:
+            event.add("url", invitation.url)
         event.add("status", invitation.status)
         if invitation.organizer_email:
             organizer = vCalAddress(f"mailto:{invitation.organizer_email}")

@@ -73,6 +73,9 @@ def booking_json(b: Booking) -> dict[str, Any]:
         "attendance": b.attendance,
         "rating": b.rating,
         "rating_comment": b.rating_comment or None,
+        # the Teams meeting (Outlook event) once the calendar sync has delivered it
+        "join_url": b.join_url or None,
+        "calendar_event_id": b.calendar_event_id or None,
     }
 
 
@@ -449,6 +452,8 @@ BOOKING = {
         "waitlist_position": {"type": ["integer", "null"]},
         "attendance": {"enum": ["attended", "no_show", None]},
         "rating": {"type": ["integer", "null"]},
+        "join_url": {"type": ["string", "null"], "format": "uri"},
+        "calendar_event_id": {"type": ["string", "null"]},
     },
 }
 SLOTS = {

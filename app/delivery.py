@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from adapters.busytimes import NoBusyTimes
 from app.lti_delivery import register_lms
@@ -29,7 +30,7 @@ from core.calendar import (
 from core.delivery import HandlerRegistry, Result, SkippedError
 from core.officehours.ports import BusyTimes
 from core.outbox import OutboxMessage, OutboxTopic
-from core.ports import UnitOfWorkFactory
+from core.ports import UnitOfWork, UnitOfWorkFactory
 from core.services import Services
 
 if TYPE_CHECKING:
@@ -132,9 +133,30 @@ def link_recorder(services: Services) -> EventRecorder:
                     updated_at=services.clock.now(),
                 )
             )
+            await _record_on_bookings(uow, message, ref, cancelled, known)
             await uow.commit()
 
     return record
+
+
+async def _record_on_bookings(
+    uow: UnitOfWork,
+    message: OutboxMessage,
+    ref: EventRef,
+    cancelled: bool,
+    known: CalendarLink | None,
+) -> None:
+    """The event id and join URL flow back onto the booking(s) the bot and LTI pages show."""
+    try:
+        aggregate = UUID(message.aggregate_id)
+    except ValueError:
+        return
+    join_url = "" if cancelled else ref.join_url or (known.join_url if known else "")
+    event_id = "" if cancelled else ref.event_id
+    if message.aggregate_type == "booking":
+        await uow.bookings.record_event(message.organisation_id, aggregate, event_id, join_url)
+    elif message.aggregate_type == "occurrence":
+        await uow.bookings.record_occurrence_event(aggregate, event_id, join_url)
 
 
 async def _skip_no_provider(message: OutboxMessage) -> Result:

@@ -37,7 +37,13 @@ class GraphBusyTimes:
         self._cache: dict[tuple[str, datetime, datetime], tuple[float, list[Interval]]] = {}
 
     async def busy(
-        self, org_id: UUID, person_ids: Sequence[UUID], start: datetime, end: datetime
+        self,
+        org_id: UUID,
+        person_ids: Sequence[UUID],
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
     ) -> dict[UUID, list[Interval]]:
         async with self._uow() as uow:
             people = await uow.people.get_many(org_id, list(person_ids))
@@ -46,7 +52,7 @@ class GraphBusyTimes:
         missing: list[str] = []
         now = time.monotonic()
         for email, person_id in by_email.items():
-            hit = self._cache.get((email, start, end))
+            hit = None if fresh else self._cache.get((email, start, end))
             if hit and now - hit[0] < self._ttl:
                 result[person_id] = hit[1]
             else:

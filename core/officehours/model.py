@@ -215,6 +215,11 @@ class Booking:
     rating_comment: str = ""
     #: iCalendar SEQUENCE: bumped on every change attendees' calendars must pick up
     sequence: int = 0
+    #: the Outlook event holding this booking (for a group session: the occurrence's one shared
+    #: event) and its Teams join link; filled in by the calendar sync once delivered, empty
+    #: without Graph or while waiting, and cleared when the booking no longer has a seat
+    calendar_event_id: str = ""
+    join_url: str = ""
 
     @property
     def holds_seat(self) -> bool:

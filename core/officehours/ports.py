@@ -80,6 +80,19 @@ class BookingRepository(Protocol):
         """Bookings of one occurrence; waitlisted ones in line order."""
         ...
 
+    async def record_event(
+        self, org_id: UUID, booking_id: UUID, event_id: str, join_url: str
+    ) -> None:
+        """Store a one-to-one booking's calendar event and join link (written only by the
+        calendar sync, never by `update`, so a concurrent change cannot erase them)."""
+        ...
+
+    async def record_occurrence_event(
+        self, occurrence_id: UUID, event_id: str, join_url: str
+    ) -> None:
+        """A group session's shared event: set on its confirmed bookings, cleared on the rest."""
+        ...
+
     async def holds_place(self, occurrence_id: UUID, person_id: UUID) -> bool:
         """Whether the person has a pending, confirmed or waitlisted booking there."""
         ...
@@ -104,10 +117,19 @@ class BookingRepository(Protocol):
 
 
 class BusyTimes(Protocol):
-    """Known busy time of people outside peerlearn (their calendars)."""
+    """Known busy time of people outside peerlearn (their calendars).
+
+    Answers may come from a short cache (slot pages); `fresh=True` asks the calendar again, as
+    booking does, so a meeting added since the slots were shown is not double-booked."""
 
     async def busy(
-        self, org_id: UUID, person_ids: Sequence[UUID], start: datetime, end: datetime
+        self,
+        org_id: UUID,
+        person_ids: Sequence[UUID],
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
     ) -> dict[UUID, list[Interval]]: ...
 
 
@@ -128,6 +150,8 @@ class Invitation:
     organizer_name: str
     organizer_email: str | None
     attendees: tuple[tuple[str, str | None], ...]
+    #: the Teams join link, when the calendar sync has made the meeting
+    url: str = ""
 
 
 class InvitationRenderer(Protocol):

@@ -19,6 +19,7 @@ from uuid import UUID
 from core.clock import Clock
 from core.errors import InvalidInput, PersonNotFound
 from core.ids import new_id
+from core.expertise.ports import WeekLoad
 from core.officehours.errors import (
     AlreadyBooked,
     BookingNotFound,
@@ -311,6 +312,23 @@ class OfficeHoursService:
                 hours[o.host_id] += (o.end_utc - o.start_utc).total_seconds() / 3600
         return hours
 
+    async def week_load(self, org_id: UUID, week_start_utc: datetime) -> WeekLoad:
+        """The matcher's cheap availability summary: who hosts bookable office hours, and each
+        host's booked session hours in the 7 days from `week_start_utc` (as `load_hours`)."""
+        start = ensure_utc(week_start_utc)
+        end = start + timedelta(days=7)
+        async with self._uow() as uow:
+            types = await uow.office_hours_types.list(org_id, include_inactive=True)
+            hosts = list(dict.fromkeys(t.host_id for t in types))
+            occs = await uow.occurrences.list_taken(org_id, hosts, start, end) if hosts else []
+        hours: dict[UUID, float] = {}
+        for o in occs:
+            if start <= o.start_utc < end:
+                hours[o.host_id] = (
+                    hours.get(o.host_id, 0.0) + (o.end_utc - o.start_utc).total_seconds() / 3600
+                )
+        return WeekLoad(frozenset(t.host_id for t in types if t.bookable), hours)
+
     # booking ------------------------------------------------------------------------------
     async def book(
         self,
@@ -329,6 +347,7 @@ class OfficeHoursService:
         A retried request with the same idempotency key returns the first booking."""
         key = _clean_key(idempotency_key)
         start = ensure_utc(start)
+        await self._refresh_busy(org_id, type_id, start)
         try:
             async with self._uow() as uow:
                 if key:
@@ -477,7 +496,21 @@ class OfficeHoursService:
         free = Occupancy(occupancy.taken, occupancy.busy)
         if compute_slots(t, start, tiny, now, free, include_full=True):
             raise LimitReached("the host's booking limit for that day or week is reached")
+        booked = Occupancy(occupancy.taken, [i for i in occupancy.busy if i.key is not None])
+        if compute_slots(t, start, tiny, now, booked, include_full=True):
+            raise SlotUnavailable(
+                "the host now has a meeting in their calendar at that time: please pick another slot"
+            )
         raise SlotUnavailable("the host is busy at that time")
+
+    async def _refresh_busy(self, org_id: UUID, type_id: UUID, start: datetime) -> None:
+        """Ask the host's calendar again, outside the booking transaction: the slot page may
+        have shown free time from the brief cache. The answer refreshes that cache, which the
+        booking's own checks then read."""
+        async with self._uow() as uow:
+            t = await uow.office_hours_types.get(org_id, type_id)
+        if t is not None:
+            await self._busy.busy(org_id, [t.host_id], start, start + t.slot_length, fresh=True)
 
     async def _occurrence(self, uow: UnitOfWork, t: OfficeHoursType, start: datetime) -> Occurrence:
         return await uow.occurrences.ensure(
@@ -584,6 +617,10 @@ class OfficeHoursService:
     async def reschedule(self, org_id: UUID, booking_id: UUID, new_start: datetime) -> Booking:
         """Move a booking to another slot of the same type; the old seat goes to the waitlist."""
         new_start = ensure_utc(new_start)
+        async with self._uow() as uow:
+            before = await uow.bookings.get(org_id, booking_id)
+        if before is not None:
+            await self._refresh_busy(org_id, before.type_id, new_start)
         async with self._uow() as uow:
             b = await self._booking(uow, org_id, booking_id)
             if not b.holds_seat:
@@ -763,10 +800,9 @@ class OfficeHoursService:
             t = await self._type(uow, org_id, b.type_id)
             host = await self._host(uow, t)
             person = await self._person(uow, org_id, b.person_id)
-            # the Teams meeting the calendar sync created for it, once the worker has delivered it
-            link = await uow.calendar_links.get("booking", str(b.id))
         cancelled = b.status in ("cancelled", "declined")
-        join_url = link.join_url if link is not None and not link.cancelled else ""
+        # the Teams meeting the calendar sync created for it, once the worker has delivered it
+        join_url = b.join_url if b.status == "confirmed" else ""
         return self._invitations.render(
             Invitation(
                 uid=b.ics_uid,
@@ -785,6 +821,7 @@ class OfficeHoursService:
                 organizer_name=host.name,
                 organizer_email=host.email,
                 attendees=((person.name, person.email),),
+                url=join_url,
             )
         )
 
@@ -911,7 +948,10 @@ def _occupancy_from(
     taken: dict[datetime, int] = {}
     days: Counter[Any] = Counter()
     weeks: Counter[Any] = Counter()
-    intervals = list(busy)
+    # the calendar shows peerlearn's own session events too: one exactly covering a booked
+    # occurrence is that occurrence (kept below with its key, so a group session stays open)
+    own = {(o.start_utc, o.end_utc) for o in occs if o.taken > 0}
+    intervals = [i for i in busy if (i.start, i.end) not in own]
     for o in occs:
         if o.taken <= 0:
             continue

@@ -176,6 +176,23 @@ class FakeBookings:
             for b in self.s.bookings.values()
         )
 
+    async def record_event(
+        self, org_id: UUID, booking_id: UUID, event_id: str, join_url: str
+    ) -> None:
+        b = self.s.bookings.get(booking_id)
+        if b is not None and b.organisation_id == org_id:
+            self.s.bookings[b.id] = replace(b, calendar_event_id=event_id, join_url=join_url)
+
+    async def record_occurrence_event(
+        self, occurrence_id: UUID, event_id: str, join_url: str
+    ) -> None:
+        for b in list(self.s.bookings.values()):
+            if b.occurrence_id == occurrence_id:
+                keep = b.status == "confirmed"
+                self.s.bookings[b.id] = replace(
+                    b, calendar_event_id=event_id if keep else "", join_url=join_url if keep else ""
+                )
+
     async def for_occurrence(
         self, occurrence_id: UUID, statuses: Sequence[BookingStatus] | None = None
     ) -> list[Booking]:
@@ -253,7 +270,13 @@ class FakeUnitOfWork:
 
 class NoBusy:
     async def busy(
-        self, org_id: UUID, person_ids: Sequence[UUID], start: datetime, end: datetime
+        self,
+        org_id: UUID,
+        person_ids: Sequence[UUID],
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
     ) -> dict[UUID, list[Interval]]:
         return {}
 

@@ -263,6 +263,8 @@ def _booking(row: BookingRow) -> Booking:
         rating=row.rating,
         rating_comment=row.rating_comment,
         sequence=row.sequence,
+        calendar_event_id=row.calendar_event_id,
+        join_url=row.join_url,
     )
 
 
@@ -296,6 +298,25 @@ class DbBookings:
     async def update(self, booking: Booking) -> None:
         await BookingRow.filter(id=booking.id, organisation_id=booking.organisation_id).update(
             **_booking_fields(booking)
+        )
+
+    async def record_event(
+        self, org_id: UUID, booking_id: UUID, event_id: str, join_url: str
+    ) -> None:
+        await BookingRow.filter(id=booking_id, organisation_id=org_id).update(
+            calendar_event_id=event_id, join_url=join_url
+        )
+
+    async def record_occurrence_event(
+        self, occurrence_id: UUID, event_id: str, join_url: str
+    ) -> None:
+        await BookingRow.filter(occurrence_id=occurrence_id, status="confirmed").update(
+            calendar_event_id=event_id, join_url=join_url
+        )
+        await (
+            BookingRow.filter(occurrence_id=occurrence_id)
+            .exclude(status="confirmed")
+            .update(calendar_event_id="", join_url="")
         )
 
     async def for_occurrence(

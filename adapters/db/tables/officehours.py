@@ -93,6 +93,8 @@ class BookingRow(Model):
     rating = fields.SmallIntField(null=True)
     rating_comment = fields.TextField(default="")
     sequence = fields.IntField(default=0)
+    calendar_event_id = fields.CharField(max_length=512, default="")
+    join_url = fields.TextField(default="")
     # insert order (the clock can repeat): seat holders are listed in the order they booked
     seq = fields.BigIntField(default=0)
     created_at = fields.DatetimeField()
