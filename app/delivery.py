@@ -108,7 +108,9 @@ def calendar_event_id(services: Services) -> EventIdLookup:
         async with services.uow() as uow:
             link = await uow.calendar_links.get(aggregate_type, aggregate_id)
             if link is not None:
-                return link.event_id
+                # a cancelled event stays cancelled: a group session booked again after its
+                # last attendee left gets a new one
+                return None if link.cancelled else link.event_id
             return await uow.outbox.last_result_value(aggregate_type, aggregate_id, "event_id")
 
     return lookup

@@ -18,8 +18,8 @@ from uuid import UUID
 
 from core.clock import Clock
 from core.errors import InvalidInput, PersonNotFound
-from core.ids import new_id
 from core.expertise.ports import WeekLoad
+from core.ids import new_id
 from core.officehours.errors import (
     AlreadyBooked,
     BookingNotFound,
@@ -565,14 +565,17 @@ class OfficeHoursService:
             await uow.occurrences.release_seat(b.occurrence_id)
             host = await self._host(uow, t)
             person = await self._person(uow, b.organisation_id, b.person_id)
-            if previous == "confirmed":
+            group = await self._group_occurrence(uow, b.occurrence_id)
+            if previous == "confirmed" and group is None:
                 await self._calendar_cancel(uow, t, b, host, person, reason)
             # tell the other side: the booker when the host cancelled, the host otherwise
             if by is not None and by == t.host_id:
                 await self._notify(uow, b, person.id, "booking_cancelled", t, host, reason=reason)
             else:
                 await self._notify(uow, b, host.id, "booking_cancelled", t, person, reason=reason)
-            await self._promote(uow, t, b.occurrence_id)
+            promoted = await self._promote(uow, t, b.occurrence_id)
+            if previous == "confirmed" and group is not None and not promoted:
+                await self._group_calendar(uow, t, group, host, reason)
             await self._session_maybe_closed(uow, t, b.occurrence_id, b.start_utc)
         return b
 
@@ -594,13 +597,15 @@ class OfficeHoursService:
         if periods and await uow.occurrences.seats_taken(occurrence_id) == 0:
             await uow.occurrences.uncount_session(t.id, [p for p, _ in periods])
 
-    async def _promote(self, uow: UnitOfWork, t: OfficeHoursType, occurrence_id: UUID) -> None:
-        """Give freed seats to the waitlist in order; each promoted person is told."""
+    async def _promote(self, uow: UnitOfWork, t: OfficeHoursType, occurrence_id: UUID) -> int:
+        """Give freed seats to the waitlist in order; each promoted person is told.
+        Returns how many were confirmed (their calendar update is written)."""
         waiting = await uow.bookings.for_occurrence(occurrence_id, ("waitlisted",))
         now = self._clock.now()
+        confirmed = 0
         for w in waiting:
             if not await uow.occurrences.take_seat(occurrence_id):
-                return
+                return confirmed
             w.status = "pending" if t.requires_approval else "confirmed"
             w.promoted_at = now
             w.updated_at = now
@@ -610,9 +615,11 @@ class OfficeHoursService:
             person = await self._person(uow, w.organisation_id, w.person_id)
             if w.status == "confirmed":
                 await self._calendar_upsert(uow, t, w, host, person)
+                confirmed += 1
             else:
                 await self._notify(uow, w, host.id, "approval_requested", t, person)
             await self._notify(uow, w, person.id, "waitlist_promoted", t, host, can_release=True)
+        return confirmed
 
     async def reschedule(self, org_id: UUID, booking_id: UUID, new_start: datetime) -> Booking:
         """Move a booking to another slot of the same type; the old seat goes to the waitlist."""
@@ -654,11 +661,17 @@ class OfficeHoursService:
             await uow.bookings.update(b)
             host = await self._host(uow, t)
             person = await self._person(uow, org_id, b.person_id)
+            old_group = await self._group_occurrence(uow, old_occ)
             if b.status == "confirmed":
+                if old_group is None and await self._group_occurrence(uow, occ.id) is not None:
+                    # from a one-to-one event into a group session's shared one
+                    await self._calendar_cancel(uow, t, b, host, person, "rescheduled")
                 await self._calendar_upsert(uow, t, b, host, person)
             await self._notify(uow, b, person.id, "booking_rescheduled", t, host)
             await self._notify(uow, b, host.id, "booking_rescheduled", t, person)
-            await self._promote(uow, t, old_occ)
+            promoted = await self._promote(uow, t, old_occ)
+            if b.status == "confirmed" and old_group is not None and not promoted:
+                await self._group_calendar(uow, t, old_group, host, "rescheduled")
             await self._session_maybe_closed(uow, t, old_occ, old_start)
             await uow.commit()
         return b
@@ -896,8 +909,60 @@ class OfficeHoursService:
     async def _calendar_upsert(
         self, uow: UnitOfWork, t: OfficeHoursType, b: Booking, host: Person, person: Person
     ) -> None:
+        group = await self._group_occurrence(uow, b.occurrence_id)
+        if group is not None:
+            await self._group_calendar(uow, t, group, host)
+            return
         await uow.outbox.add(
             self._message(b, OutboxTopic.CALENDAR_UPSERT, self._event(t, b, host, person))
+        )
+
+    async def _group_occurrence(self, uow: UnitOfWork, occurrence_id: UUID) -> Occurrence | None:
+        """The occurrence when it is a group session (more than one seat), else None. Its
+        capacity is fixed when it is first booked, so a session never switches kind."""
+        occ = await uow.occurrences.get(occurrence_id)
+        return occ if occ is not None and occ.capacity > 1 else None
+
+    async def _group_calendar(
+        self, uow: UnitOfWork, t: OfficeHoursType, occ: Occurrence, host: Person, reason: str = ""
+    ) -> None:
+        """A group session keeps one event on the host's calendar, owned by the occurrence: each
+        change writes its full attendee list (the first creates the event, later ones patch it),
+        and the event is cancelled once nobody holds a confirmed seat. Rows of one aggregate are
+        delivered in order, so an update never overtakes the create."""
+        confirmed = await uow.bookings.for_occurrence(occ.id, ("confirmed",))
+        found = {
+            p.id: p
+            for p in await uow.people.get_many(t.organisation_id, [b.person_id for b in confirmed])
+        }
+        attendees = [person_json(found[b.person_id]) for b in confirmed if b.person_id in found]
+        payload: dict[str, Any] = {
+            "occurrence_id": str(occ.id),
+            "office_hours_id": str(t.id),
+            "organizer": person_json(host),
+            "attendees": attendees,
+            "start_utc": occ.start_utc.isoformat(),
+            "end_utc": occ.end_utc.isoformat(),
+            "time_zone": t.time_zone,
+            "subject": _subject(t, host),
+            "body": t.description.strip(),
+            "location": t.location.describe(),
+            "is_online_meeting": t.location.online,
+        }
+        kind = OutboxTopic.CALENDAR_UPSERT
+        if not attendees:
+            kind = OutboxTopic.CALENDAR_CANCEL
+            payload["reason"] = reason or "cancelled"
+        await uow.outbox.add(
+            OutboxMessage(
+                id=new_id(),
+                organisation_id=t.organisation_id,
+                kind=kind,
+                aggregate_type="occurrence",
+                aggregate_id=str(occ.id),
+                payload=payload,
+                created_at=self._clock.now(),
+            )
         )
 
     async def _calendar_cancel(
