@@ -4,6 +4,7 @@ Graph `getSchedule` (real msgraph-sdk client against the fake Graph), cached bri
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from adapters.graph.client import GraphClient, GraphConfig, build_client
 from adapters.graph.freebusy import GraphBusyTimes
 from adapters.ics import IcalendarInvitations
+from app.settings import Settings
+from app.web import create_app
 from core.clock import FixedClock
 from core.officehours.model import Interval
 from core.officehours.service import OfficeHoursService
@@ -102,3 +105,81 @@ async def test_offered_office_hours_slots_avoid_the_expert_s_real_meetings(
     starts = sorted(s.start_utc.strftime("%H:%M") for s in slots if s.seats_left > 0)
     # 08:00-11:00 UTC in half hours, minus the 08:30-09:15 meeting and the 10:30 out-of-office
     assert starts == ["08:00", "09:30", "10:00"]
+
+
+async def wired_api(
+    aiohttp_client: Any, settings: Settings, services: Services, org: Any, busy: GraphBusyTimes
+) -> tuple[Any, Services]:
+    """The JSON API with office hours reading the fake Graph's calendars."""
+    office_hours = OfficeHoursService(services.uow, services.clock, busy, IcalendarInvitations())
+    wired = replace(services, office_hours=office_hours)
+    _, secret = await wired.people.create_api_key(org.id, "tests")
+    api = await aiohttp_client(create_app(settings, wired))
+    api.session.headers["Authorization"] = f"Bearer {secret}"
+    return api, wired
+
+
+CLINIC = {
+    "title": "Kubernetes clinic",
+    "rules": [{"weekday": 1, "start": "09:00", "end": "12:00"}],
+    "slot_minutes": 30,
+    "interval_minutes": 30,
+    "horizon_days": 21,
+}
+
+
+async def test_booking_rechecks_the_calendar_and_refuses_a_slot_a_new_meeting_took(
+    aiohttp_client: Any,
+    settings: Settings,
+    services: Services,
+    org: Any,
+    graph: FakeGraph,
+    client: GraphClient,
+) -> None:
+    jonas = await services.people.add_person(org.id, "Jonas Becker", JONAS, "Europe/Berlin")
+    mei = await services.people.add_person(org.id, "Mei Lin", "mei@acme.example", "Asia/Singapore")
+    busy = GraphBusyTimes(client, services.uow, ttl_seconds=600)
+    api, wired = await wired_api(aiohttp_client, settings, services, org, busy)
+    t = await wired.office_hours.create_type(org.id, jonas.id, CLINIC)
+    day = {"from": "2026-03-24T00:00:00Z", "to": "2026-03-25T00:00:00Z", "free_only": "true"}
+    shown = await (await api.get(f"/api/v1/office-hours/{t.id}/slots", params=day)).json()
+    assert "2026-03-24T09:30:00+00:00" in [s["start"] for s in shown["items"]]
+    # the booking's own window is in the cache too, as free: only a fresh look can see the meeting
+    slot = datetime(2026, 3, 24, 9, 30, tzinfo=UTC)
+    await busy.busy(org.id, [jonas.id], slot, slot + timedelta(minutes=30))
+    graph.busy[JONAS].append(item("busy", "2026-03-24T09:30:00", "2026-03-24T10:00:00"))
+    requests = graph.http_requests
+
+    body = {"office_hours_id": str(t.id), "person_id": str(mei.id), "start": slot.isoformat()}
+    refused = await api.post("/api/v1/bookings", json=body)
+    assert refused.status == 409, await refused.text()
+    error = (await refused.json())["error"]
+    assert error["code"] == "slot_unavailable" and "meeting in their calendar" in error["message"]
+    assert graph.http_requests == requests + 1  # asked Graph again despite the cache
+    assert await wired.office_hours.bookings_for_person(org.id, mei.id) == []
+
+    body["start"] = "2026-03-24T10:00:00+00:00"
+    booked = await api.post("/api/v1/bookings", json=body)
+    assert booked.status == 201, await booked.text()
+    assert graph.rejected == []
+
+
+async def test_a_group_session_s_own_event_does_not_block_its_next_seat(
+    services: Services, org: Any, clock: FixedClock, graph: FakeGraph, client: GraphClient
+) -> None:
+    jonas = await services.people.add_person(org.id, "Jonas Becker", JONAS, "Europe/Berlin")
+    office_hours = OfficeHoursService(
+        services.uow, clock, GraphBusyTimes(client, services.uow), IcalendarInvitations()
+    )
+    t = await office_hours.create_type(org.id, jonas.id, {**CLINIC, "capacity": 3})
+    slot = datetime(2026, 3, 24, 9, 30, tzinfo=UTC)
+    learners = [
+        await services.people.add_person(org.id, n, f"{n}@acme.example", "UTC")
+        for n in ("ana", "ben")
+    ]
+    first = await office_hours.book(org.id, t.id, learners[0].id, slot)
+    assert first.booking.status == "confirmed"
+    # the worker has put the session's event in Outlook: getSchedule now shows it as busy
+    graph.busy[JONAS].append(item("busy", "2026-03-24T09:30:00", "2026-03-24T10:00:00"))
+    second = await office_hours.book(org.id, t.id, learners[1].id, slot)
+    assert second.booking.status == "confirmed"
