@@ -8,6 +8,7 @@ from adapters.ics import IcalendarInvitations
 from adapters.lms.keys import generate_tool_key
 from adapters.lms.services import LmsServices
 from adapters.reports.communities import CommunityReportRenderer
+from adapters.search.expert_facts import CachedExpertFacts
 from adapters.search.expert_index import SparseExpertIndex
 from app.communities_links import (
     OfficeHoursFigures,
@@ -38,7 +39,9 @@ def build_services(
     """Wire the core's services to their adapters. The database must be connected first."""
     clock = clock or SystemClock()
     factory: UnitOfWorkFactory = uow if uow is not None else DbUnitOfWork
-    expertise = ExpertiseService(factory, clock, SparseExpertIndex(clock))
+    expertise = ExpertiseService(
+        factory, clock, SparseExpertIndex(clock), facts=CachedExpertFacts()
+    )
     services = Services(
         clock=clock,
         uow=factory,

@@ -127,6 +127,12 @@ class ExpertiseRepository(Protocol):
         """How many questions were offered to each of these people since `since`."""
         ...
 
+    async def offers_to(
+        self, org_id: UUID, expert_id: UUID, statuses: Collection[str], limit: int = 20
+    ) -> Sequence[RoutingOffer]:
+        """Offers made to one expert in these statuses, newest first."""
+        ...
+
 
 @dataclass(frozen=True)
 class MatchQuery:

@@ -19,6 +19,8 @@ from core.timezones import zone
 
 WORKDAY = (time(9, 0), time(17, 0))
 PAUSED_FACTOR = 0.15
+#: scores this close (relative) to the best of their group count as a tie
+TIE_TOLERANCE = 0.03
 OVERLOADED_FACTOR = 0.3
 
 
@@ -192,7 +194,9 @@ def _rotation(salt: str, person_id: UUID) -> bytes:
     return hashlib.blake2b(salt.encode() + person_id.bytes, digest_size=8).digest()
 
 
-def order(ranked: Sequence[RankedExpert], salt: str, tolerance: float = 0.03) -> list[RankedExpert]:
+def order(
+    ranked: Sequence[RankedExpert], salt: str, tolerance: float = TIE_TOLERANCE
+) -> list[RankedExpert]:
     """Best first. Scores within `tolerance` (relative) of the best of their group count as a
     tie, and ties are ordered by a per-question rotation: over many questions every tied expert
     is first about equally often, instead of whoever has the lowest id or the newest answer."""

@@ -773,6 +773,22 @@ class ExpertiseService:
             await uow.commit()
         return new
 
+    async def requests_for(
+        self, org_id: UUID, expert_id: UUID, limit: int = 10
+    ) -> list[tuple[RoutingOffer, Question]]:
+        """An expert's open requests (offered or accepted, newest first) with their questions;
+        questions closed meanwhile are left out."""
+        if not 1 <= limit <= 50:
+            raise InvalidInput("limit is 1–50")
+        async with self._uow() as uow:
+            offers = await uow.expertise.offers_to(org_id, expert_id, ("offered", "accepted"), limit)
+            questions = await uow.expertise.get_questions(org_id, [o.question_id for o in offers])
+        return [
+            (o, questions[o.question_id])
+            for o in offers
+            if o.question_id in questions and questions[o.question_id].status in ("open", "routed")
+        ]
+
     async def _reroute_if_orphaned(self, uow: UnitOfWork, q: Question) -> list[RoutingOffer]:
         offers = await uow.expertise.offers_for(q.organisation_id, q.id)
         if any(o.status in ("offered", "accepted") for o in offers):
@@ -835,6 +851,19 @@ class ExpertiseService:
                         now,
                         answer_id=str(answer.id),
                         author_id=str(author_id),
+                    )
+                )
+            if await uow.teams_conversations.thread_for(org_id, q.id) is not None:
+                # asked in a Teams channel thread: the answer is posted back there too
+                await uow.outbox.add(
+                    OutboxMessage(
+                        id=new_id(),
+                        organisation_id=org_id,
+                        kind=OutboxTopic.TEAMS_THREAD_REPLY,
+                        aggregate_type="question",
+                        aggregate_id=str(q.id),
+                        payload={"question_id": str(q.id), "answer_id": str(answer.id)},
+                        created_at=now,
                     )
                 )
             await uow.commit()

@@ -13,6 +13,7 @@ import pytest
 from core.clock import FixedClock
 from core.errors import PersonNotFound
 from core.expertise.model import UnknownSkill
+from core.expertise.ports import WeekLoad
 from core.services import Services
 from tests.integration.expertise_world import (
     history,
@@ -43,6 +44,9 @@ class FreeSlots:
         self, org_id: UUID, person_ids: Sequence[UUID], week_start_utc: datetime
     ) -> dict[UUID, float]:
         return {p: self.hours[p] for p in person_ids if p in self.hours}
+
+    async def week_load(self, org_id: UUID, week_start_utc: datetime) -> WeekLoad:
+        return WeekLoad(frozenset(self.slots), dict(self.hours))
 
 
 async def test_the_person_who_answered_the_topic_comes_first_with_reasons(

@@ -30,6 +30,7 @@ from adapters.db.tables.expertise import (
     SkillRow,
 )
 from adapters.db.tables.people import IdentityRow, PersonRow
+from adapters.search import expert_facts
 from adapters.search.expert_index import mark_changed
 from core.expertise.model import (
     Answer,
@@ -80,6 +81,7 @@ async def _insert_many(model: type[Model], rows: Sequence[dict[str, Any]]) -> No
 async def _change(org_id: UUID, kind: str, ref: UUID | None) -> None:
     await ChangeRow.create(organisation_id=org_id, kind=kind, ref=ref)
     mark_changed(org_id)
+    expert_facts.changed(org_id)
 
 
 def _ids(values: object) -> list[UUID]:
@@ -552,10 +554,11 @@ class DbExpertise:
     async def time_zones(self, org_id: UUID, person_ids: Collection[UUID]) -> dict[UUID, str]:
         if not person_ids:
             return {}
-        rows = await PersonRow.filter(organisation_id=org_id, id__in=list(person_ids)).values_list(
-            "id", "time_zone"
+        # by primary key alone (SQLite would otherwise scan the organisation's index)
+        rows = await PersonRow.filter(id__in=list(person_ids)).values_list(
+            "id", "organisation_id", "time_zone"
         )
-        return {_uuid(i): str(z) for i, z in rows}
+        return {_uuid(i): str(z) for i, o, z in rows if _uuid(o) == org_id}
 
     async def source_people(self, org_id: UUID, issuer: str) -> dict[str, UUID]:
         rows = await IdentityRow.filter(
@@ -579,6 +582,8 @@ class DbExpertise:
             due_at=o.due_at,
             decided_at=o.decided_at,
         )
+        # this week's request count of the expert, for the matchers of every process
+        await _change(o.organisation_id, "offer", o.expert_id)
 
     async def get_offer(self, org_id: UUID, offer_id: UUID) -> RoutingOffer | None:
         row = await OfferRow.get_or_none(id=offer_id, organisation_id=org_id)

@@ -18,6 +18,7 @@ from tortoise.expressions import F
 
 from adapters.db.repositories.outbox import next_seq
 from adapters.db.tables.officehours import BookingRow, OccurrenceRow, OfficeHoursTypeRow, QuotaRow
+from adapters.search import expert_facts
 from core.officehours.errors import DuplicateIdempotencyKey
 from core.officehours.model import (
     Booking,
@@ -102,6 +103,7 @@ def _type(row: OfficeHoursTypeRow) -> OfficeHoursType:
 class DbOfficeHoursTypes:
     async def add(self, t: OfficeHoursType) -> None:
         await OfficeHoursTypeRow.create(id=t.id, created_at=t.created_at, **_type_fields(t))
+        expert_facts.office_hours_changed()
 
     async def get(self, org_id: UUID, type_id: UUID) -> OfficeHoursType | None:
         row = await OfficeHoursTypeRow.get_or_none(id=type_id, organisation_id=org_id)
@@ -111,6 +113,7 @@ class DbOfficeHoursTypes:
         await OfficeHoursTypeRow.filter(id=t.id, organisation_id=t.organisation_id).update(
             **_type_fields(t)
         )
+        expert_facts.office_hours_changed()
 
     async def list(
         self,
@@ -175,10 +178,12 @@ class DbOccurrences:
         changed = await OccurrenceRow.filter(id=occurrence_id, taken__lt=F("capacity")).update(
             taken=F("taken") + 1
         )
+        expert_facts.office_hours_changed()
         return bool(changed)
 
     async def release_seat(self, occurrence_id: UUID) -> None:
         await OccurrenceRow.filter(id=occurrence_id, taken__gt=0).update(taken=F("taken") - 1)
+        expert_facts.office_hours_changed()
 
     async def next_waitlist_position(self, occurrence_id: UUID) -> int:
         # the UPDATE locks the row until commit, so the value read back is ours alone

@@ -14,6 +14,7 @@ from adapters.db.tables.people import (
     PersonRow,
     TeamsTenantRow,
 )
+from adapters.search import expert_facts
 from core.people.model import ExternalIdentity, Organisation, Person
 from core.people.ports import ApiKey
 
@@ -115,8 +116,10 @@ class DbPeople:
         return (await _people([row]))[0] if row else None
 
     async def get_many(self, org_id: UUID, person_ids: Sequence[UUID]) -> Sequence[Person]:
-        rows = await PersonRow.filter(organisation_id=org_id, id__in=list(person_ids))
-        return await _people(rows)
+        # by primary key alone: with the organisation in the WHERE clause too, SQLite may pick
+        # the organisation index and scan every person of a large organisation
+        rows = await PersonRow.filter(id__in=list(person_ids))
+        return await _people([r for r in rows if r.organisation_id == org_id])  # type: ignore[attr-defined]
 
     async def get_by_email(self, org_id: UUID, email: str) -> Person | None:
         row = await PersonRow.get_or_none(organisation_id=org_id, email=email.lower())
@@ -155,6 +158,7 @@ class DbPeople:
             locale=person.locale,
             is_admin=person.is_admin,
         )
+        expert_facts.person_changed(person.organisation_id, person.id)
 
     async def link_identity(self, person: Person, identity: ExternalIdentity) -> None:
         await IdentityRow.create(
