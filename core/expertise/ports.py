@@ -206,8 +206,19 @@ class ExpertIndex(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class WeekLoad:
+    """The cheap availability summary of an organisation for one week: who hosts bookable
+    office hours at all, and the booked session hours of each host that week."""
+
+    hosts: frozenset[UUID] = frozenset()
+    hours: Mapping[UUID, float] = field(default_factory=dict)
+
+
 class AvailabilityLookup(Protocol):
     """What office hours know about people's time (implemented by the office-hours feature)."""
+
+    async def week_load(self, org_id: UUID, week_start_utc: datetime) -> WeekLoad: ...
 
     async def next_free_slots(
         self, org_id: UUID, person_ids: list[UUID], after: datetime
@@ -221,6 +232,9 @@ class AvailabilityLookup(Protocol):
 class NoAvailability:
     """No office-hours information: nobody has a known free slot, nobody has session hours."""
 
+    async def week_load(self, org_id: UUID, week_start_utc: datetime) -> WeekLoad:
+        return WeekLoad()
+
     async def next_free_slots(
         self, org_id: UUID, person_ids: list[UUID], after: datetime
     ) -> Mapping[UUID, datetime]:
@@ -230,6 +244,35 @@ class NoAvailability:
         self, org_id: UUID, person_ids: list[UUID], week_start_utc: datetime
     ) -> Mapping[UUID, float]:
         return {}
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the ranking blend needs to know about one person besides relevance."""
+
+    person_id: UUID
+    time_zone: str = "UTC"
+    name: str = ""
+    #: weekly caps and pause (declared skills are not loaded here)
+    profile: ExpertProfile | None = None
+    requests_this_week: int = 0
+    hours_this_week: float = 0.0
+    #: False when the person hosts no bookable office hours: no free slot to look for
+    hosts_office_hours: bool = True
+
+
+class ExpertFacts(Protocol):
+    """Per-person facts for matching: time zone, caps and pause, this week's load."""
+
+    async def facts(
+        self,
+        org_id: UUID,
+        person_ids: Collection[UUID],
+        now: datetime,
+        availability: AvailabilityLookup,
+    ) -> dict[UUID, PersonFacts]:
+        """Facts of these people; people of other organisations (or unknown) are left out."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +12,7 @@ from uuid import UUID
 
 from core.clock import Clock
 from core.errors import Forbidden, InvalidInput, PeerlearnError, PersonNotFound
+from core.expertise.facts import LookupFacts
 from core.expertise.history import HistoryThread, ImportProblem
 from core.expertise.model import (
     EVIDENCE_KINDS,
@@ -37,14 +38,23 @@ from core.expertise.model import (
 )
 from core.expertise.ports import (
     AvailabilityLookup,
+    Candidate,
+    ExpertFacts,
     ExpertIndex,
     MatchQuery,
     NoAvailability,
     NoResources,
+    PersonFacts,
     ResourceHit,
     ResourceSearch,
 )
-from core.expertise.ranking import ExpertContext, RankedExpert, blend, order, week_start
+from core.expertise.ranking import (
+    TIE_TOLERANCE,
+    ExpertContext,
+    RankedExpert,
+    blend,
+    order,
+)
 from core.expertise.text import phrases, skill_key
 from core.ids import new_id
 from core.outbox import OutboxMessage, OutboxTopic
@@ -145,10 +155,12 @@ class ExpertiseService:
         availability: AvailabilityLookup | None = None,
         resources: ResourceSearch | None = None,
         routing: RoutingPolicy | None = None,
+        facts: ExpertFacts | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._index = index
+        self._facts: ExpertFacts = facts or LookupFacts(uow)
         self.availability: AvailabilityLookup = availability or NoAvailability()
         self.resources: ResourceSearch = resources or NoResources()
         self.routing = routing or RoutingPolicy()
@@ -440,44 +452,67 @@ class ExpertiseService:
             raise InvalidInput(f"top is 1–{MAX_TOP}")
         skill_ids, unknown = await self.resolve_tags(org_id, tags, strict=strict_tags)
         now = self._clock.now()
-        async with self._uow() as uow:
-            asker = await uow.people.get(org_id, asker_id) if asker_id else None
-            if asker_id and asker is None:
-                raise PersonNotFound("the asker is not a person of this organisation")
-            vocabulary = await self._index.vocabulary(org_id)
-            known = vocabulary.keys if infer_tags else {}
-            inferred = [known[p] for p in phrases(f"{title} {body}") if p in known]
-            query = MatchQuery(f"{title}\n{body}", tuple(dict.fromkeys([*skill_ids, *inferred])))
-            skip = set(exclude) | ({asker_id} if asker_id else set())
-            # a shortlist by relevance; availability, load and time zones reorder it
-            found = await self._index.candidates(org_id, query, skip, min(top * 2 + 10, 100))
-            ids = [c.person_id for c in found]
-            zones = await uow.expertise.time_zones(org_id, ids)
-            profiles = await uow.expertise.get_profiles(org_id, ids)
-            requests = await uow.expertise.requests_since(org_id, ids, week_start(now))
-            names = vocabulary.names
-        free = await self.availability.next_free_slots(org_id, ids, now) if ids else {}
-        hours = await self.availability.load_hours(org_id, ids, week_start(now)) if ids else {}
-        ranked = [
-            blend(
-                c,
-                ExpertContext(
-                    person_id=c.person_id,
-                    time_zone=zones[c.person_id],
-                    profile=profiles.get(c.person_id),
-                    next_free=free.get(c.person_id),
-                    requests_this_week=requests.get(c.person_id, 0),
-                    hours_this_week=hours.get(c.person_id, 0.0),
-                ),
-                asker_zone=asker.time_zone if asker else None,
-                now=now,
-                skill_names=names,
-            )
-            for c in found
-            if c.person_id in zones
-        ]
+        vocabulary = await self._index.vocabulary(org_id)
+        known = vocabulary.keys if infer_tags else {}
+        inferred = [known[p] for p in phrases(f"{title} {body}") if p in known]
+        query = MatchQuery(f"{title}\n{body}", tuple(dict.fromkeys([*skill_ids, *inferred])))
+        skip = set(exclude) | ({asker_id} if asker_id else set())
+        # a shortlist by relevance; availability, load and time zones reorder it
+        found = await self._index.candidates(org_id, query, skip, min(top * 2 + 10, 100))
+        ids = [c.person_id for c in found]
+        facts = await self._facts.facts(
+            org_id, [*ids, asker_id] if asker_id else ids, now, self.availability
+        )
+        asker = facts.get(asker_id) if asker_id else None
+        if asker_id and asker is None:
+            raise PersonNotFound("the asker is not a person of this organisation")
+        ranked = await self._blend_all(
+            org_id,
+            [(c, facts[c.person_id]) for c in found if c.person_id in facts],
+            asker.time_zone if asker else None,
+            now,
+            vocabulary.names,
+            top,
+        )
         salt = f"{asker_id}|{title}|{now:%Y%m%d%H}"
         return MatchResult(order(ranked, salt)[:top], query.skill_ids, unknown)
+
+    async def _blend_all(
+        self,
+        org_id: UUID,
+        shortlist: list[tuple[Candidate, PersonFacts]],
+        asker_zone: str | None,
+        now: datetime,
+        names: Mapping[UUID, str],
+        top: int,
+    ) -> list[RankedExpert]:
+        """Blend every candidate with its facts. The exact next free office-hours slot (the one
+        costly fact) is looked up only for hosts who could still reach the `top` shown: their
+        score with the best possible availability must reach the `top`-th score without it,
+        less the tie tolerance. Everyone else cannot enter the top, so the top is exact."""
+
+        def ranked(c: Candidate, f: PersonFacts, free: datetime | None) -> RankedExpert:
+            ctx = ExpertContext(
+                person_id=c.person_id,
+                time_zone=f.time_zone,
+                profile=f.profile,
+                next_free=free,
+                requests_this_week=f.requests_this_week,
+                hours_this_week=f.hours_this_week,
+            )
+            return blend(c, ctx, asker_zone=asker_zone, now=now, skill_names=names)
+
+        out = {c.person_id: ranked(c, f, None) for c, f in shortlist}
+        hosts = [(c, f) for c, f in shortlist if f.hosts_office_hours]
+        if hosts:
+            scores = sorted((r.score for r in out.values()), reverse=True)
+            bar = scores[min(top, len(scores)) - 1] * (1 - TIE_TOLERANCE)
+            reach = [c.person_id for c, f in hosts if ranked(c, f, now).score >= bar]
+            free = await self.availability.next_free_slots(org_id, reach, now) if reach else {}
+            for c, f in hosts:
+                if c.person_id in free:
+                    out[c.person_id] = ranked(c, f, free[c.person_id])
+        return list(out.values())
 
     async def reuse(self, org_id: UUID, text: str, limit: int = 5, min_score: float = 0.4) -> Reuse:
         """Answered questions and library resources similar to `text`, most similar first."""
