@@ -52,7 +52,9 @@ def mount_teams_bot(
 async def register_teams_notices(
     settings: Settings, services: Services, registry: HandlerRegistry, stack: AsyncExitStack
 ) -> None:
-    """Outbox NOTIFY rows → a card in the person's 1:1 chat with the bot."""
+    """Outbox NOTIFY rows → a card in the person's 1:1 chat with the bot; answers to questions
+    asked in a channel → a reply in that thread."""
     auth = bot_auth(settings)
     notifier = TeamsNotifier(services, build_adapter(auth), auth.app_id)
     registry.register(OutboxTopic.NOTIFY, notifier.deliver)
+    registry.register(OutboxTopic.TEAMS_THREAD_REPLY, notifier.deliver_thread_reply)

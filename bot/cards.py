@@ -418,6 +418,102 @@ def offer_card(payload: Mapping[str, Any], due: str | None) -> dict[str, Any]:
     )
 
 
+def requests_card(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """An expert's open requests. Each row: offer_id, question_id, title, status, due (text)."""
+    body: list[dict[str, Any]] = [heading("Questions for you")]
+    if not rows:
+        body.append(text("Nothing is waiting for you. Thank you for helping!"))
+    for row in rows[:10]:
+        state = "you accepted it" if row.get("status") == "accepted" else "waiting for you"
+        due = f" · answer by {safe(row['due'], 80)}" if row.get("due") else ""
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "items": [
+                    text(safe(row.get("title"), 200), weight="Bolder"),
+                    text(f"{state}{due}", isSubtle=True, spacing="None"),
+                    {
+                        "type": "ActionSet",
+                        "actions": [
+                            execute(
+                                "Open",
+                                "requests.open",
+                                {
+                                    "offer_id": str(row["offer_id"]),
+                                    "question_id": str(row["question_id"]),
+                                },
+                            )
+                        ],
+                    },
+                ],
+            }
+        )
+    return card(body)
+
+
+def request_card(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One routed question for its expert: answer it, accept, decline with a reason, or pass it
+    to a colleague. Keys: offer_id, question_id, title, body, status, due (text), asker."""
+    data = {"offer_id": str(row["offer_id"]), "question_id": str(row["question_id"])}
+    facts = [{"title": "Question", "value": safe(row.get("title"), 300)}]
+    if row.get("asker"):
+        facts.append({"title": "Asked by", "value": safe(row["asker"], 120)})
+    if row.get("due"):
+        facts.append({"title": "Answer by", "value": safe(row["due"], 80)})
+    accepted = row.get("status") == "accepted"
+    facts.append({"title": "Status", "value": "accepted" if accepted else "waiting for you"})
+    body: list[dict[str, Any]] = [
+        heading("A colleague asks"),
+        {"type": "FactSet", "facts": facts},
+    ]
+    if row.get("body"):
+        body.append(text(safe(row["body"], 1500)))
+    body += [
+        {
+            "type": "Input.Text",
+            "id": "answer",
+            "label": "Your answer",
+            "isMultiline": True,
+            "maxLength": 5000,
+        },
+        {
+            "type": "Input.Text",
+            "id": "reason",
+            "label": "If you decline, tell us why (it helps route better)",
+            "maxLength": 500,
+        },
+        {
+            "type": "Input.Text",
+            "id": "colleague",
+            "label": "Someone who knows better? Their email",
+            "style": "Email",
+            "maxLength": 320,
+        },
+    ]
+    actions = [execute("Send answer", "offer.answer", data)]
+    if not accepted:
+        actions.append(execute("Accept", "offer.accept", data))
+    actions += [
+        execute("Decline", "offer.decline", data),
+        execute("Suggest colleague", "offer.suggest", data),
+        execute("My requests", "requests.mine"),
+    ]
+    return card(body, actions)
+
+
+def thread_answer_card(title: str, author: str, answer: str) -> dict[str, Any]:
+    """An expert's answer, posted back into the channel thread where the question was asked."""
+    return card(
+        [
+            heading("Answered"),
+            text(f"**{safe(title, 300)}**"),
+            text(safe(answer, 3000)),
+            text(f"Answer from {safe(author, 120)}", isSubtle=True, spacing="Small"),
+        ]
+    )
+
+
 # communities -------------------------------------------------------------------------------
 def communities_card(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Each row: id, name, purpose, members, status (active/pending/left/None)."""

@@ -288,16 +288,20 @@ class Flows:
     async def ask_command(self, ctx: TurnContext, who: Who, command: Command) -> Reply:
         if len(command.argument.strip()) < 5:
             return "What would you like to know? For example **ask How do I rotate our SAML certificate?**"
-        return await self._ask(who, command.argument)
+        return await self._ask(ctx, who, command.argument)
 
     async def ask_action(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
             raise BadPayload("the question text is missing")
-        return await self._ask(who, text)
+        return await self._ask(ctx, who, text)
 
-    async def _ask(self, who: Who, text: str) -> Reply:
+    async def _ask(self, ctx: TurnContext, who: Who, text: str) -> Reply:
         question, reuse = await self._s.expertise.ask(who.org_id, who.person.id, text)
+        thread = self._bot.thread_reference(ctx, who)
+        if thread is not None:
+            # asked in a channel or group chat: the answer comes back to this thread
+            await self._s.teams.remember_thread(question.id, thread)
         hits: list[dict[str, Any]] = [
             {"title": r.question.title, "answer": r.answer.text if r.answer else ""}
             for r in reuse.questions

@@ -31,13 +31,18 @@ from botbuilder.schema.teams import (
     TaskModuleMessageResponse,
 )
 
-from bot import cards, communities, expert_tools, features
+from bot import cards, communities, expert_tools, features, requests
 from bot.parsing import BadPayload, Command, Intent, parse, strip_mentions, suggestions
 from core.errors import Forbidden, PeerlearnError, UnknownOrganisation
 from core.people.model import ExternalIdentity, Person
 from core.people.service import IdentityHints
 from core.services import Services
-from core.teams.model import ConversationRef, conversation_type
+from core.teams.model import (
+    ConversationRef,
+    ConversationType,
+    conversation_type,
+    thread_conversation_id,
+)
 from core.timezones import zone
 
 log = logging.getLogger(__name__)
@@ -118,6 +123,7 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         features.install(self)
         communities.install(self)
         expert_tools.install(self)
+        requests.install(self)
 
     # identity -----------------------------------------------------------------------------
     async def who(self, ctx: TurnContext) -> Who:
@@ -174,6 +180,43 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
             if person.id == person_id:
                 self._people.pop(key, None)
 
+    def thread_reference(self, ctx: TurnContext, who: Who) -> ConversationRef | None:
+        """The channel thread (or group chat) this activity belongs to; None in personal chat.
+
+        In a channel the conversation id names the thread (`…;messageid=<root>`); when it does
+        not, the root is the message replied to, else this message (it starts the thread)."""
+        activity = ctx.activity
+        conv = activity.conversation
+        kind = conversation_type(conv.conversation_type if conv is not None else None)
+        if conv is None or not conv.id or kind == "personal" or not activity.service_url:
+            return None
+        conversation_id = conv.id
+        if kind == "channel":
+            root = activity.reply_to_id or activity.id or ""
+            conversation_id = thread_conversation_id(conv.id, root)
+        return self._reference(activity, who, conversation_id, kind)
+
+    def _reference(
+        self, activity: Activity, who: Who, conversation_id: str, kind: ConversationType
+    ) -> ConversationRef:
+        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+        raw_team = channel_data.get("team")
+        team: dict[str, Any] = raw_team if isinstance(raw_team, dict) else {}
+        recipient = activity.recipient
+        return ConversationRef(
+            organisation_id=who.org_id,
+            conversation_id=conversation_id,
+            conversation_type=kind,
+            service_url=activity.service_url or "",
+            tenant_id=_tenant_id(activity) or "",
+            bot_id=(recipient.id if recipient is not None else "") or "",
+            bot_name=(recipient.name if recipient is not None else "") or "",
+            user_id=(activity.from_property.id if activity.from_property else "") or "",
+            person_id=who.person.id,
+            channel_id=activity.channel_id or "msteams",
+            team_id=str(team.get("id")) if team.get("id") else None,
+        )
+
     async def _remember(self, ctx: TurnContext, who: Who) -> None:
         """Store the conversation reference when it is new or its service URL changed."""
         activity = ctx.activity
@@ -184,24 +227,9 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         stamp = (activity.service_url, str(who.person.id) if kind == "personal" else "")
         if self._remembered.get(conv.id) == stamp:
             return
-        channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-        raw_team = channel_data.get("team")
-        team: dict[str, Any] = raw_team if isinstance(raw_team, dict) else {}
         try:
             await self.services.teams.remember_conversation(
-                ConversationRef(
-                    organisation_id=who.org_id,
-                    conversation_id=conv.id,
-                    conversation_type=kind,
-                    service_url=activity.service_url,
-                    tenant_id=_tenant_id(activity) or "",
-                    bot_id=activity.recipient.id or "",
-                    bot_name=activity.recipient.name or "",
-                    user_id=activity.from_property.id or "",
-                    person_id=who.person.id,
-                    channel_id=activity.channel_id or "msteams",
-                    team_id=str(team.get("id")) if team.get("id") else None,
-                )
+                self._reference(activity, who, conv.id, kind)
             )
         except PeerlearnError as exc:
             log.info("conversation reference not stored: %s", exc.code)

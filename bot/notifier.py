@@ -1,4 +1,5 @@
-"""Proactive notices: outbox NOTIFY rows → a card in the person's 1:1 chat with the bot.
+"""Proactive notices: outbox NOTIFY rows → a card in the person's 1:1 chat with the bot, and
+TEAMS_THREAD_REPLY rows → an answer posted into the channel thread where the question was asked.
 
 `deliver` is the outbox handler (see `core/delivery.py`): it returns a result dict, or raises
 `SkippedError` (no chat with that person: nothing to do), `PermanentError` (Teams refused for
@@ -19,13 +20,13 @@ from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ChannelAccount, ConversationAccount, ConversationReference
 
-from bot import notices
-from bot.throttle import ConversationThrottle, Throttled
+from bot import cards, notices
+from bot.throttle import SendLimiter, SharedThrottle, Throttled
 from core.delivery import PermanentError, SkippedError, TransientError
 from core.errors import PeerlearnError
 from core.outbox import OutboxMessage
 from core.services import Services
-from core.teams.model import ConversationRef
+from core.teams.model import ConversationRef, root_message_id
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class TeamsNotifier:
         adapter: CloudAdapter,
         app_id: str = "",
         *,
-        throttle: ConversationThrottle | None = None,
+        throttle: SendLimiter | None = None,
         max_wait: float = 5.0,
         retries: int = 3,
         backoff: float = 0.5,
@@ -48,7 +49,8 @@ class TeamsNotifier:
         self._services = services
         self._adapter = adapter
         self._app_id = app_id
-        self._throttle = throttle or ConversationThrottle(sleep=sleep)
+        # shared through the database unless told otherwise: every worker counts every send
+        self._throttle = throttle or SharedThrottle(services.teams, sleep=sleep)
         self._max_wait = max_wait
         self._retries = retries
         self._backoff = backoff
@@ -71,6 +73,32 @@ class TeamsNotifier:
         activity_id = await self.send_card(ref, card)
         return {"teams_activity_id": activity_id, "conversation_id": ref.conversation_id}
 
+    async def deliver_thread_reply(self, message: OutboxMessage) -> dict[str, Any]:
+        """An answer, posted as a reply in the channel thread where the question was asked."""
+        org_id = message.organisation_id
+        try:
+            question_id = UUID(str(message.payload.get("question_id")))
+            answer_id = UUID(str(message.payload.get("answer_id")))
+        except ValueError:
+            raise PermanentError("thread reply without question_id and answer_id") from None
+        thread = await self._services.teams.thread_for(org_id, question_id)
+        if thread is None:
+            raise SkippedError("the question was not asked in a Teams thread")
+        try:
+            question, answers, _ = await self._services.expertise.question(org_id, question_id)
+            answer = next((a for a in answers if a.id == answer_id), None)
+            if answer is None:
+                raise SkippedError("the answer no longer exists")
+            author = await self._services.people.get_person(org_id, answer.author_id)
+        except PeerlearnError:
+            raise SkippedError("the question or its author no longer exists") from None
+        card = cards.thread_answer_card(question.title, author.name, answer.text)
+        activity_id = await self.send_card(thread.conversation, card)
+        return {
+            "teams_activity_id": activity_id,
+            "conversation_id": thread.conversation.conversation_id,
+        }
+
     async def send_card(self, ref: ConversationRef, card: dict[str, Any]) -> str:
         """Send `card` into a stored conversation, within Teams' limits, retrying throttling."""
         attempt = 0
@@ -92,6 +120,9 @@ class TeamsNotifier:
                 delay = (
                     retry_after if retry_after is not None else self._backoff * 2 ** (attempt - 1)
                 )
+                if retry_after is not None and status in (412, 429):
+                    # every worker holds back, not only this one
+                    await self._throttle.hold(ref.conversation_id, retry_after)
                 if delay > self._max_wait:
                     raise TransientError(
                         f"Teams asked to wait {delay:.0f}s", retry_after=delay
@@ -102,7 +133,12 @@ class TeamsNotifier:
     async def _send_once(self, ref: ConversationRef, card: dict[str, Any]) -> str:
         sent: list[str] = []
 
+        root = root_message_id(ref.conversation_id)
+
         async def callback(context: TurnContext) -> None:
+            if root:
+                # a reply to the thread's root message, so it lands inside that thread
+                context.activity.id = root
             response = await context.send_activity(
                 MessageFactory.attachment(CardFactory.adaptive_card(card))
             )

@@ -1,8 +1,9 @@
-"""Teams' per-conversation send limits, kept per process with sliding windows.
+"""Teams' per-conversation send limits: shared by every process through the database
+(`SharedThrottle`, what the outbox notifier uses), or kept in one process (`ConversationThrottle`).
 
 Teams allows a bot, per conversation: 7 sends a second, 8 per 2 s, 60 per 30 s, 1800 an hour.
 Staying under them avoids 429s; the notifier still backs off when Teams says 429 anyway
-(several processes share the limits, and Teams also limits per tenant).
+(Teams also limits per tenant), and a 429's Retry-After holds the conversation for everyone.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ import asyncio
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
-TEAMS_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
+from core.teams.limits import TEAMS_WINDOWS, send_key
+from core.teams.service import TeamsService
 
 
 class Throttled(Exception):
@@ -21,6 +24,44 @@ class Throttled(Exception):
     def __init__(self, wait: float) -> None:
         super().__init__(f"conversation send limit reached; retry in {wait:.1f}s")
         self.wait = wait
+
+
+class SendLimiter(Protocol):
+    async def acquire(self, conversation_id: str, max_wait: float) -> None:
+        """Wait for a free send slot (up to `max_wait` seconds) and take it, or raise Throttled."""
+        ...
+
+    async def hold(self, conversation_id: str, seconds: float) -> None:
+        """Teams asked to wait: no sends to the conversation for `seconds`."""
+        ...
+
+
+class SharedThrottle:
+    """Limits counted in the database, so two workers together stay under Teams' limits."""
+
+    def __init__(
+        self,
+        teams: TeamsService,
+        windows: tuple[tuple[float, int], ...] = TEAMS_WINDOWS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._teams = teams
+        self._windows = windows
+        self._sleep = sleep
+
+    async def acquire(self, conversation_id: str, max_wait: float) -> None:
+        waited = 0.0
+        while True:
+            wait = await self._teams.reserve_send(conversation_id, self._windows)
+            if wait <= 0:
+                return
+            if waited + wait > max_wait:
+                raise Throttled(wait)
+            await self._sleep(wait)
+            waited += wait
+
+    async def hold(self, conversation_id: str, seconds: float) -> None:
+        await self._teams.hold_sends(conversation_id, seconds)
 
 
 class ConversationThrottle:
@@ -36,17 +77,19 @@ class ConversationThrottle:
         self._now = monotonic
         self._sleep = sleep
         self._sent: OrderedDict[str, deque[float]] = OrderedDict()
+        self._held: dict[str, float] = {}
         self._max = max_conversations
 
     def delay(self, conversation_id: str) -> float:
         """Seconds until one more send to this conversation stays within every window."""
+        conversation_id = send_key(conversation_id)
+        now = self._now()
+        wait = max(0.0, self._held.get(conversation_id, 0.0) - now)
         sent = self._sent.get(conversation_id)
         if not sent:
-            return 0.0
-        now = self._now()
+            return wait
         while sent and now - sent[0] >= self._longest:
             sent.popleft()
-        wait = 0.0
         for seconds, limit in self._windows:
             in_window = [t for t in sent if now - t < seconds]
             if len(in_window) >= limit:
@@ -56,6 +99,7 @@ class ConversationThrottle:
         return wait
 
     def record(self, conversation_id: str) -> None:
+        conversation_id = send_key(conversation_id)
         sent = self._sent.setdefault(conversation_id, deque())
         sent.append(self._now())
         self._sent.move_to_end(conversation_id)
@@ -72,3 +116,9 @@ class ConversationThrottle:
             if wait > max_wait:
                 raise Throttled(wait)
             await self._sleep(wait)
+
+    async def hold(self, conversation_id: str, seconds: float) -> None:
+        key = send_key(conversation_id)
+        self._held[key] = max(self._held.get(key, 0.0), self._now() + seconds)
+        if len(self._held) > self._max:
+            self._held.pop(next(iter(self._held)))

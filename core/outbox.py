@@ -23,6 +23,8 @@ class OutboxTopic:
     LMS_ROSTER = "lms.roster"
     LEARNING_COMPLETION = "learning.completion"
     TEAMS_CHANNEL = "teams.channel"
+    #: an answer posted back into the Teams channel thread where the question was asked
+    TEAMS_THREAD_REPLY = "teams.thread_reply"
 
 
 @dataclass

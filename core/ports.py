@@ -28,7 +28,7 @@ from core.officehours.ports import (
 )
 from core.outbox import OutboxMessage
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
-from core.teams.ports import ConversationRefRepository
+from core.teams.ports import ConversationRefRepository, SendLimitRepository
 
 
 class OutboxRepository(Protocol):
@@ -71,6 +71,7 @@ class UnitOfWork(Protocol):
     bookings: BookingRepository
     lti: LtiRepository
     teams_conversations: ConversationRefRepository
+    teams_send_limits: SendLimitRepository
     communities: CommunityRepository
     community_posts: LibraryRepository
     community_questions: CommunityQuestionRepository

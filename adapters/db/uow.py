@@ -18,7 +18,7 @@ from adapters.db.repositories.lti import DbLti
 from adapters.db.repositories.officehours import DbBookings, DbOccurrences, DbOfficeHoursTypes
 from adapters.db.repositories.outbox import DbCalendarLinks, DbOutbox
 from adapters.db.repositories.people import DbApiKeys, DbOrganisations, DbPeople
-from adapters.db.repositories.teams import DbConversationRefs
+from adapters.db.repositories.teams import DbConversationRefs, DbSendLimits
 from core.calendar import CalendarLinkRepository
 from core.communities.ports import (
     CohortRepository,
@@ -35,7 +35,7 @@ from core.officehours.ports import (
 )
 from core.people.ports import ApiKeyRepository, OrganisationRepository, PersonRepository
 from core.ports import OutboxRepository
-from core.teams.ports import ConversationRefRepository
+from core.teams.ports import ConversationRefRepository, SendLimitRepository
 
 
 class _Rollback(Exception):
@@ -56,6 +56,7 @@ class DbUnitOfWork:
         self.bookings: BookingRepository = DbBookings()
         self.lti: LtiRepository = DbLti()
         self.teams_conversations: ConversationRefRepository = DbConversationRefs()
+        self.teams_send_limits: SendLimitRepository = DbSendLimits()
         self.communities: CommunityRepository = DbCommunities()
         self.community_posts: LibraryRepository = DbLibrary()
         self.community_questions: CommunityQuestionRepository = DbCommunityQuestions()

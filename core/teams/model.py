@@ -39,3 +39,29 @@ def conversation_type(raw: str | None) -> ConversationType:
     if raw == "groupChat":
         return "groupChat"
     return "personal"
+
+
+@dataclass(frozen=True)
+class QuestionThread:
+    """Where a question was asked in a channel or group chat: its answer is posted there.
+
+    `conversation.conversation_id` is the thread itself (`<channel>;messageid=<root>`).
+    """
+
+    question_id: UUID
+    conversation: ConversationRef
+    root_message_id: str
+    created_at: datetime
+
+
+def thread_conversation_id(conversation_id: str, root_message_id: str) -> str:
+    """The conversation id that replies into a channel thread rather than the channel."""
+    if ";messageid=" in conversation_id or not root_message_id:
+        return conversation_id
+    return f"{conversation_id};messageid={root_message_id}"
+
+
+def root_message_id(conversation_id: str) -> str:
+    """The thread's root message id, when the conversation id names one."""
+    _, _, root = conversation_id.partition(";messageid=")
+    return root

@@ -9,9 +9,12 @@ from uuid import UUID
 from core.clock import Clock
 from core.errors import InvalidInput
 from core.ports import UnitOfWorkFactory
-from core.teams.model import ConversationRef
+from core.teams.limits import TEAMS_WINDOWS, SendHistory, send_key
+from core.teams.model import ConversationRef, QuestionThread, root_message_id
 
 _MAX = 512
+#: optimistic-concurrency attempts before a send is treated as throttled for a moment
+_RESERVE_ATTEMPTS = 8
 
 
 class TeamsService:
@@ -21,17 +24,20 @@ class TeamsService:
 
     async def remember_conversation(self, ref: ConversationRef) -> ConversationRef:
         """Store or refresh a conversation reference (its service URL can change)."""
+        ref = self._checked(ref)
+        async with self._uow() as uow:
+            await uow.teams_conversations.upsert(ref)
+            await uow.commit()
+        return ref
+
+    def _checked(self, ref: ConversationRef) -> ConversationRef:
         for name in ("conversation_id", "service_url", "tenant_id", "bot_id", "user_id"):
             value = getattr(ref, name)
             if not value or len(value) > _MAX:
                 raise InvalidInput(f"a conversation reference needs a {name} (≤{_MAX} chars)")
         if not ref.service_url.startswith(("https://", "http://")):
             raise InvalidInput("a conversation's service URL must be http(s)")
-        ref = replace(ref, updated_at=self._clock.now())
-        async with self._uow() as uow:
-            await uow.teams_conversations.upsert(ref)
-            await uow.commit()
-        return ref
+        return replace(ref, updated_at=self._clock.now())
 
     async def personal_conversation(
         self, organisation_id: UUID, person_id: UUID
@@ -51,3 +57,63 @@ class TeamsService:
     ) -> Sequence[ConversationRef]:
         async with self._uow() as uow:
             return await uow.teams_conversations.list(organisation_id, limit)
+
+    # question threads -------------------------------------------------------------------------
+    async def remember_thread(self, question_id: UUID, thread: ConversationRef) -> QuestionThread:
+        """Remember the channel thread (or group chat) a question was asked in, so the answer
+        is posted back there. `thread.conversation_id` names the thread (`…;messageid=<root>`)."""
+        if thread.conversation_type == "personal":
+            raise InvalidInput("only questions asked in a channel or group chat have a thread")
+        ref = self._checked(thread)
+        found = QuestionThread(
+            question_id=question_id,
+            conversation=ref,
+            root_message_id=root_message_id(ref.conversation_id),
+            created_at=self._clock.now(),
+        )
+        async with self._uow() as uow:
+            await uow.teams_conversations.add_thread(found)
+            await uow.commit()
+        return found
+
+    async def thread_for(self, organisation_id: UUID, question_id: UUID) -> QuestionThread | None:
+        async with self._uow() as uow:
+            return await uow.teams_conversations.thread_for(organisation_id, question_id)
+
+    # send limits shared by every process ------------------------------------------------------
+    async def reserve_send(
+        self,
+        conversation_id: str,
+        windows: tuple[tuple[float, int], ...] = TEAMS_WINDOWS,
+    ) -> float:
+        """Take one send from the conversation's allowance. Returns 0.0 when taken, else the
+        seconds to wait before asking again. Every worker shares the count (in the database)."""
+        key = send_key(conversation_id)
+        for _ in range(_RESERVE_ATTEMPTS):
+            now = self._clock.now()
+            async with self._uow() as uow:
+                found = await uow.teams_send_limits.get(key)
+                history, version = found if found is not None else (SendHistory(), None)
+                wait = history.delay(now.timestamp(), windows)
+                if wait > 0:
+                    return wait
+                if await uow.teams_send_limits.save(
+                    key, history.record(now.timestamp()), version, now
+                ):
+                    await uow.commit()
+                    return 0.0
+        # others kept winning the race: they are sending to this conversation right now
+        return 0.05
+
+    async def hold_sends(self, conversation_id: str, seconds: float) -> None:
+        """Teams said to wait (429 with Retry-After): no process sends there before then."""
+        key = send_key(conversation_id)
+        for _ in range(_RESERVE_ATTEMPTS):
+            now = self._clock.now()
+            async with self._uow() as uow:
+                found = await uow.teams_send_limits.get(key)
+                history, version = found if found is not None else (SendHistory(), None)
+                held = history.hold(now.timestamp() + max(0.0, seconds))
+                if await uow.teams_send_limits.save(key, held, version, now):
+                    await uow.commit()
+                    return

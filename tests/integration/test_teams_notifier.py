@@ -3,7 +3,8 @@ local fake Bot Connector; throttling and Teams' 429s handled the way the outbox 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -185,3 +186,54 @@ async def test_the_outbox_worker_delivers_notify_rows_through_the_bot(
         row = await uow.outbox.get(delivered.id)
     assert row is not None and row.status == "done"
     assert row.result["conversation_id"] == "a:hannah-personal"
+
+
+async def _deliver_all(sender: TeamsNotifier, notices: list[OutboxMessage]) -> list[Any]:
+    return await asyncio.gather(*(sender.deliver(n) for n in notices), return_exceptions=True)
+
+
+async def test_two_workers_together_stay_within_the_per_conversation_limit(
+    services: Any, people: Any, connector: FakeConnector, clock: Any
+) -> None:
+    """Two notifier instances (as in two worker processes) share one count per conversation
+    through the database: together they send 7 in a second, not 7 each."""
+    org, hannah, _ = people
+    first = notifier(services, Sleeps(), max_wait=0.0)
+    second = notifier(services, Sleeps(), max_wait=0.0)
+    burst = [booking_notice(org.id, hannah.id) for _ in range(20)]
+    outcomes = await asyncio.gather(
+        _deliver_all(first, burst[:10]), _deliver_all(second, burst[10:])
+    )
+    results = [r for batch in outcomes for r in batch]
+    assert len(connector.messages()) == 7
+    throttled = [r for r in results if isinstance(r, TransientError)]
+    assert len(throttled) == 13
+    # the outbox schedules each retry after the window frees up
+    assert all(0 < r.retry_after <= 1.0 for r in throttled)
+
+    # a second later the 2-second window allows one more, whichever worker asks
+    clock.advance(timedelta(seconds=1))
+    await second.deliver(booking_notice(org.id, hannah.id))
+    with pytest.raises(TransientError) as waited:
+        await first.deliver(booking_notice(org.id, hannah.id))
+    assert waited.value.retry_after == pytest.approx(1.0)
+    assert len(connector.messages()) == 8
+
+
+async def test_a_retry_after_from_teams_holds_every_worker_back(
+    services: Any, people: Any, connector: FakeConnector, clock: Any
+) -> None:
+    org, hannah, _ = people
+    connector.failures = [(429, "30")]
+    with pytest.raises(TransientError) as told:
+        await notifier(services, Sleeps()).deliver(booking_notice(org.id, hannah.id))
+    assert told.value.retry_after == pytest.approx(30.0)
+    attempts = connector.attempts
+    # the other worker does not knock on Teams' door before the 30 s are over
+    with pytest.raises(TransientError) as held:
+        await notifier(services, Sleeps()).deliver(booking_notice(org.id, hannah.id))
+    assert held.value.retry_after == pytest.approx(30.0)
+    assert connector.attempts == attempts
+    clock.advance(timedelta(seconds=31))
+    await notifier(services, Sleeps()).deliver(booking_notice(org.id, hannah.id))
+    assert len(connector.messages()) == 1

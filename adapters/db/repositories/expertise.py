@@ -605,6 +605,18 @@ class DbExpertise:
         )
         return [_offer(r) for r in rows]
 
+    async def offers_to(
+        self, org_id: UUID, expert_id: UUID, statuses: Collection[str], limit: int = 20
+    ) -> Sequence[RoutingOffer]:
+        rows = (
+            await OfferRow.filter(
+                organisation_id=org_id, expert_id=expert_id, status__in=list(statuses)
+            )
+            .order_by("-offered_at", "-id")
+            .limit(limit)
+        )
+        return [_offer(r) for r in rows]
+
     async def due_offers(self, now: datetime, limit: int = 500) -> Sequence[RoutingOffer]:
         rows = (
             await OfferRow.filter(status="offered", due_at__lte=now).order_by("due_at").limit(limit)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from uuid import UUID
 
-from adapters.db.tables.teams import ConversationRefRow
+from tortoise.exceptions import IntegrityError
+
+from adapters.db.tables.teams import ConversationRefRow, QuestionThreadRow, SendLimitRow
 from core.ids import new_id
-from core.teams.model import ConversationRef, conversation_type
+from core.teams.limits import SendHistory
+from core.teams.model import ConversationRef, QuestionThread, conversation_type
 
 _UPDATED = (
     "conversation_type",
@@ -84,3 +88,67 @@ class DbConversationRefs:
             .limit(limit)
         )
         return [to_ref(r) for r in rows]
+
+    async def add_thread(self, thread: QuestionThread) -> None:
+        ref = thread.conversation
+        row = QuestionThreadRow(
+            id=new_id(),
+            organisation_id=ref.organisation_id,
+            question_id=thread.question_id,
+            conversation_id=ref.conversation_id,
+            conversation_type=ref.conversation_type,
+            root_message_id=thread.root_message_id[:128],
+            service_url=ref.service_url,
+            tenant_id=ref.tenant_id,
+            bot_id=ref.bot_id,
+            bot_name=ref.bot_name,
+            user_id=ref.user_id,
+            person_id=ref.person_id,
+            channel_id=ref.channel_id,
+            team_id=ref.team_id,
+            created_at=thread.created_at,
+        )
+        await QuestionThreadRow.bulk_create([row], ignore_conflicts=True)
+
+    async def thread_for(self, organisation_id: UUID, question_id: UUID) -> QuestionThread | None:
+        row = await QuestionThreadRow.get_or_none(
+            organisation_id=organisation_id, question_id=question_id
+        )
+        if row is None:
+            return None
+        ref = ConversationRef(
+            organisation_id=row.organisation_id,
+            conversation_id=row.conversation_id,
+            conversation_type=conversation_type(row.conversation_type),
+            service_url=row.service_url,
+            tenant_id=row.tenant_id,
+            bot_id=row.bot_id,
+            bot_name=row.bot_name,
+            user_id=row.user_id,
+            person_id=row.person_id,
+            channel_id=row.channel_id,
+            team_id=row.team_id,
+            updated_at=row.created_at,
+        )
+        return QuestionThread(row.question_id, ref, row.root_message_id, row.created_at)
+
+
+class DbSendLimits:
+    async def get(self, key: str) -> tuple[SendHistory, int] | None:
+        row = await SendLimitRow.get_or_none(key=key)
+        return (SendHistory.from_json(row.history), row.version) if row else None
+
+    async def save(
+        self, key: str, history: SendHistory, version: int | None, now: datetime
+    ) -> bool:
+        if version is None:
+            try:
+                await SendLimitRow.create(key=key, history=history.to_json(), updated_at=now)
+            except IntegrityError:
+                # another process created it first; the unit of work is rolled back and retried
+                return False
+            return True
+        changed = await SendLimitRow.filter(key=key, version=version).update(
+            history=history.to_json(), version=version + 1, updated_at=now
+        )
+        return bool(changed)
