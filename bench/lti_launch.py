@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import sys
 import tempfile
@@ -151,31 +152,55 @@ def flow(forger: Forger, login_url: str, launch_url: str, target: str, follow: b
     return one
 
 
-async def measure(one: Flow, launches: int, concurrency: int) -> tuple[float, list[float]]:
-    browsers = [
-        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) for _ in range(concurrency)
-    ]
-    latencies: list[float] = []
-    queue = list(range(2 * concurrency))
+class Side:
+    """One side of the comparison: its browsers (kept across rounds), time and latencies."""
 
-    async def worker(b: aiohttp.ClientSession) -> None:
-        while queue:
-            queue.pop()
-            t0 = time.perf_counter()
-            await one(b)
-            latencies.append(time.perf_counter() - t0)
+    def __init__(self, name: str, one: Flow, concurrency: int) -> None:
+        self.name, self.one = name, one
+        self.browsers = [
+            aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+            for _ in range(concurrency)
+        ]
+        self.elapsed = 0.0
+        self.launches = 0
+        self.latencies: list[float] = []
+        self.jwks_fetches = 0
 
-    try:
-        await asyncio.gather(*(worker(browsers[i]) for i in range(min(concurrency, 2))))  # warm up
-        queue.extend(range(launches))
-        latencies.clear()
+    async def run(self, launches: int, record: bool = True) -> None:
+        queue = list(range(launches))
+        latencies: list[float] = []
+
+        async def worker(b: aiohttp.ClientSession) -> None:
+            while queue:
+                queue.pop()
+                t0 = time.perf_counter()
+                await self.one(b)
+                latencies.append(time.perf_counter() - t0)
+
         start = time.perf_counter()
-        await asyncio.gather(*(worker(b) for b in browsers))
-        elapsed = time.perf_counter() - start
-    finally:
-        for b in browsers:
+        await asyncio.gather(*(worker(b) for b in self.browsers))
+        if record:
+            self.elapsed += time.perf_counter() - start
+            self.launches += launches
+            self.latencies.extend(latencies)
+
+    async def close(self) -> None:
+        for b in self.browsers:
             await b.close()
-    return launches / elapsed, latencies
+
+
+async def compare(
+    sides: list[Side], launches: int, fetches: Callable[[], int], rounds: int = 10
+) -> None:
+    """Warm up, then alternate the sides in short rounds: load from other processes on a
+    shared machine then weighs on both alike instead of on whichever ran second. `fetches`
+    reads the platform's JWKS fetch counter (attributed to the side that was running)."""
+    per_round = max(1, launches // rounds)
+    for i in range(rounds + 1):
+        for side in sides:
+            before = fetches()
+            await side.run(2 * len(side.browsers) if i == 0 else per_round, record=i > 0)
+            side.jwks_fetches += fetches() - before
 
 
 async def main(launches: int, concurrency: int, postgres: str | None = None) -> None:
@@ -221,19 +246,30 @@ async def main(launches: int, concurrency: int, postgres: str | None = None) -> 
             theirs = flow(
                 forger, base_url + "/login", base_url + "/launch", base_url + "/launch", False
             )
-            rows = []
-            for name, one in (("minimal pylti1p3 handler", theirs), ("peerlearn", ours)):
-                forger.jwks_fetches = 0
-                rate, lat = await measure(one, launches, concurrency)
-                rows.append((name, rate, statistics.median(lat) * 1000, forger.jwks_fetches))
+            sides = [
+                Side("minimal pylti1p3 handler", theirs, concurrency),
+                Side("peerlearn", ours, concurrency),
+            ]
+            try:
+                await compare(sides, launches, lambda: forger.jwks_fetches)
+            finally:
+                for side in sides:
+                    await side.close()
             print(
-                f"{launches} full launches (login + launch + page), {concurrency} browsers at a time"
+                f"{sides[0].launches} full launches each (login + launch + page), {concurrency} "
+                "browsers at a time, the two tools alternating in 10 rounds"
             )
-            for name, rate, p50, fetches in rows:
+            for side in sides:
+                rate = side.launches / side.elapsed
+                p50 = statistics.median(side.latencies) * 1000
                 print(
-                    f"  {name:26} {rate:7.1f} launches/s   median {p50:6.1f} ms   JWKS fetches {fetches}"
+                    f"  {side.name:26} {rate:7.1f} launches/s   median {p50:6.1f} ms"
+                    f"   JWKS fetches {side.jwks_fetches}"
                 )
-            print(f"  peerlearn / baseline time per launch: {rows[0][1] / rows[1][1]:.2f}x")
+            ratio = (sides[1].elapsed / sides[1].launches) / (sides[0].elapsed / sides[0].launches)
+            print(f"  peerlearn / baseline time per launch: {ratio:.2f}x")
+            load = os.getloadavg()
+            print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
             db = "PostgreSQL" if pg else "SQLite"
             print(f"  ({db}; Python {sys.version.split()[0]}; one platform key, fetched once)")
         finally:

@@ -28,9 +28,9 @@ from core.errors import PeerlearnError
 from core.ids import parse_id
 from core.lti.claims import DL, LTI
 from core.lti.errors import LtiBadRequest, LtiRejected
-from core.lti.model import CourseLink, LtiSession, Platform
+from core.lti.model import CourseView, LtiSession, Placement, Platform
 from core.lti.service import check_openid_configuration, sha256
-from core.officehours.model import OfficeHoursType
+from core.people.model import Person
 from core.services import Services
 from lti.glue import (
     AiohttpCookieService,
@@ -55,8 +55,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 #: timeout for the tool's own calls to platforms (JWKS, OpenID configuration, registration)
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 MAX_FORM = 64 * 1024
-#: experts listed on a course page, and free times offered per expert
-MAX_EXPERTS = 12
+#: free times offered per office-hours type on a course page
 SLOTS_SHOWN = 6
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -260,7 +259,8 @@ async def launch(request: web.Request) -> web.Response:
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise LtiRejected("kid", "the id_token names no signing key (kid)")
-    platform, jwk, login_state = await service.launch_context(claims, kid, state)
+    context = await service.launch_context(claims, kid, state)
+    platform, jwk, login_state = context.platform, context.jwk, context.login
     cookies = AiohttpCookieService(req)
     secret = cookies.get_cookie(state) or req.get_param("lti_browser") or None
     if secret is None and login_state is not None and login_state.storage_target:
@@ -294,10 +294,20 @@ async def launch(request: web.Request) -> web.Response:
         await asyncio.to_thread(message.validate)
     except LtiException as exc:
         raise LtiRejected("id_token", f"the launch is not valid: {exc}") from None
-    _, token = await service.complete_launch(
-        platform, message.claims(), state=state, browser_secret=secret
+    launched = await service.complete_launch(
+        platform,
+        message.claims(),
+        state=state,
+        browser_secret=secret,
+        login=login_state,
+        known=context.person,
     )
-    response = web.Response(status=303, headers={"Location": f"/lti/app/{token}"})
+    # the first page comes in the launch response (no redirect, no second request); its own
+    # address replaces the launch in the browser's history, so a reload reads the page
+    response = await _course_page(
+        request, launched.session, launched.token, launched.person, placement=launched.placement
+    )
+    response.headers["Content-Location"] = f"/lti/app/{launched.token}"
     response.del_cookie(f"lti1p3-{state}", path="/lti/")
     return response
 
@@ -307,15 +317,15 @@ async def _session(request: web.Request) -> LtiSession:
     return await _services(request).lti.session(request.match_info["token"])
 
 
-async def _page_context(request: web.Request, session: LtiSession) -> dict[str, Any]:
-    services = _services(request)
-    person = await services.people.get_person(session.organisation_id, session.person_id)
+def _page_context(
+    request: web.Request, session: LtiSession, token: str, person: Person
+) -> dict[str, Any]:
     return {
         "person": person,
         "lang": (person.locale or "en").split("-")[0],
         "instructor": session.is_instructor,
         "course": session.context_title,
-        "base": f"/lti/app/{request.match_info['token']}",
+        "base": f"/lti/app/{token}",
         "csrf": csrf_token(request.app[lti_secret_key], str(session.id)),
     }
 
@@ -330,35 +340,16 @@ def _local(when: datetime, zone: str) -> str:
 
 
 async def _experts(
-    services: Services,
-    session: LtiSession,
-    link: CourseLink | None,
-    zone: str,
-    all_kinds: Sequence[OfficeHoursType],
+    services: Services, session: LtiSession, view: CourseView, zone: str
 ) -> list[dict[str, Any]]:
-    """The course's experts: office hours matching the link, each with its next free slots."""
-    org = session.organisation_id
-    kinds = [t for t in all_kinds if not t.paused and not t.archived]
-    if link is not None and link.kind == "expert":
-        kinds = [t for t in kinds if str(t.host_id) == link.target]
-    elif link is not None and link.topics:
-        wanted = {t.lower() for t in link.topics}
-        kinds = [
-            t
-            for t in kinds
-            if wanted & {x.lower() for x in t.topics}
-            or any(w in (t.title + " " + t.description).lower() for w in wanted)
-        ]
+    """The office hours the placement offers, each with its next free slots."""
     now = services.clock.now()
-    hosts = {
-        p.id: p for p in await _people(services, org, [t.host_id for t in kinds[:MAX_EXPERTS]])
-    }
     out: list[dict[str, Any]] = []
-    for kind in kinds[:MAX_EXPERTS]:
+    for kind in view.offered:
         free = await services.office_hours.slots(
-            org, kind.id, now, now + timedelta(days=21), include_full=False
+            session.organisation_id, kind.id, now, now + timedelta(days=21), include_full=False
         )
-        host = hosts.get(kind.host_id)
+        host = view.hosts.get(kind.host_id)
         out.append(
             {
                 "type": kind,
@@ -373,76 +364,77 @@ async def _experts(
 
 
 async def _people(services: Services, org: UUID, ids: list[UUID]) -> list[Any]:
+    if not ids:
+        return []
     async with services.uow() as uow:
         return list(await uow.people.get_many(org, ids))
 
 
 async def home(request: web.Request) -> web.Response:
     session = await _session(request)
+    person = await _services(request).people.get_person(session.organisation_id, session.person_id)
+    notice = request.query.get("notice", "")[:200]
+    return await _course_page(request, session, request.match_info["token"], person, notice)
+
+
+async def _course_page(
+    request: web.Request,
+    session: LtiSession,
+    token: str,
+    person: Person,
+    notice: str = "",
+    placement: Placement | None = None,
+) -> web.Response:
     services = _services(request)
-    context = await _page_context(request, session)
-    zone = context["person"].time_zone
+    context = _page_context(request, session, token, person)
+    zone = person.time_zone
+    org = session.organisation_id
     if session.is_deep_linking:
-        kinds = await services.office_hours.list_types(session.organisation_id)
-        hosts = {
-            p.id: p.name
-            for p in await _people(services, session.organisation_id, [k.host_id for k in kinds])
-        }
+        kinds = await services.office_hours.list_types(org)
+        hosts = {p.id: p.name for p in await _people(services, org, [k.host_id for k in kinds])}
         experts = sorted(
             {(str(k.host_id), hosts.get(k.host_id, "")) for k in kinds}, key=lambda e: e[1]
         )
-        communities = [
-            v.community
-            for v in await services.communities.list_communities(session.organisation_id)
-        ]
-        return render("deep_link.html", experts=experts, communities=communities, **context)
-    placement = await services.lti.placement_for(session)
-    link = (
-        await services.lti.link(session.organisation_id, placement.link_id)
-        if placement and placement.link_id
-        else None
-    )
-    bookings = await services.office_hours.bookings_for_person(
-        session.organisation_id, session.person_id
-    )
-    all_kinds = await services.office_hours.list_types(
-        session.organisation_id, include_inactive=True
-    )
-    titles = {t.id: t.title for t in all_kinds}
-    community = await _course_community(services, session, link)
+        communities = [v.community for v in await services.communities.list_communities(org)]
+        cohorts = await _placeable_cohorts(services, org, communities)
+        return render(
+            "deep_link.html",
+            experts=experts,
+            communities=communities,
+            cohorts=cohorts,
+            **context,
+        )
+    view = await services.lti.course_view(session, placement)
+    titles = {t.id: t.title for t in view.kinds}
     return render(
         "home.html",
-        link=link,
-        community=community,
-        experts=await _experts(services, session, link, zone, all_kinds),
+        link=view.link,
+        cohort=await _cohort_panel(services, session, view),
+        community=await _course_community(services, session, view),
+        experts=await _experts(services, session, view, zone),
         bookings=[
             {"booking": b, "title": titles.get(b.type_id, ""), "when": _local(b.start_utc, zone)}
-            for b in bookings
+            for b in view.bookings
             if b.status in ("pending", "confirmed", "waitlisted")
         ],
-        roster=await services.lti.roster(session),
-        summary=await services.lti.course_summary(session) if session.is_instructor else {},
-        notice=request.query.get("notice", "")[:200],
+        roster=view.roster,
+        summary=view.summary,
+        notice=notice,
         **context,
     )
 
 
 async def _course_community(
-    services: Services, session: LtiSession, link: CourseLink | None
+    services: Services, session: LtiSession, view: CourseView
 ) -> dict[str, Any] | None:
     """The course community: its library, open questions and cohorts; outcomes for instructors."""
-    ids = await services.lti.course_communities(session)
-    if link is not None and link.kind in ("community", "cohort"):
-        try:
-            ids.insert(0, UUID(link.target))
-        except ValueError:
-            pass
+    ids = view.community_ids
     if not ids:
         return None
     org, viewer = session.organisation_id, session.person_id
     communities = services.communities
     try:
-        view = await communities.get_community(org, ids[0], viewer)
+        found = await communities.get_community(org, ids[0], viewer)
         posts = await communities.list_posts(org, ids[0], viewer, limit=5)
         questions = await communities.list_questions(org, ids[0], viewer, limit=5)
         cohorts = await communities.cohorts(org, ids[0], viewer)
@@ -452,8 +444,8 @@ async def _course_community(
     report = await communities.analytics(org, ids[0]) if session.is_instructor else None
     return {
         "id": ids[0],
-        "name": view.community.name,
-        "purpose": view.community.purpose,
+        "name": found.community.name,
+        "purpose": found.community.purpose,
         "posts": posts,
         "questions": questions,
         "cohorts": cohorts,
@@ -461,27 +453,115 @@ async def _course_community(
     }
 
 
+async def _placeable_cohorts(
+    services: Services, org: UUID, communities: Sequence[Any]
+) -> list[dict[str, str]]:
+    """Cohorts and challenges an instructor can place: those not over yet, by community."""
+    names = {c.id: c.name for c in communities}
+    today = services.clock.now().date()
+    async with services.uow() as uow:
+        found = [
+            cohort
+            for community_id in names
+            for cohort in await uow.cohorts.list(org, community_id)
+            if cohort.ends_on >= today
+        ]
+    return [{"id": str(c.id), "name": f"{c.name} ({names.get(c.community_id, '')})"} for c in found]
+
+
+async def _cohort_panel(
+    services: Services, session: LtiSession, view: CourseView
+) -> dict[str, Any] | None:
+    """The placed cohort or challenge: its goal, dates and the viewer's progress."""
+    if view.link is None or view.link.kind != "cohort" or view.cohort is None:
+        return None
+    org, viewer = session.organisation_id, session.person_id
+    try:
+        found = await services.communities.cohort(org, view.cohort.id, viewer)
+    except PeerlearnError:
+        return {"cohort": view.cohort, "readable": False}
+    mine = next((p for p in found.progress if p.person_id == viewer), None)
+    today = services.clock.now().date()
+    return {
+        "cohort": found.cohort,
+        "readable": True,
+        "enrolled": mine is not None,
+        "progress": mine,
+        "completed": mine is not None and mine.completed_at is not None,
+        "participants": len(found.progress),
+        "open": found.cohort.starts_on <= today <= found.cohort.ends_on,
+        "ended": today > found.cohort.ends_on,
+    }
+
+
+async def _placed_cohort(request: web.Request, session: LtiSession, form: dict[str, str]) -> UUID:
+    """The cohort a form acts on: only the one placed where this page was launched."""
+    cohort_id = parse_id(form.get("cohort_id", ""), "cohort")
+    view = await _services(request).lti.course_view(session)
+    if view.cohort is None or view.cohort.id != cohort_id:
+        raise LtiRejected("cohort", "that cohort is not placed in this course")
+    return cohort_id
+
+
+async def _ensure_member(services: Services, session: LtiSession, community_id: UUID) -> None:
+    org, person = session.organisation_id, session.person_id
+    members = await services.communities.members(org, community_id)
+    if not any(m.person_id == person and m.status == "active" for m in members):
+        await services.communities.join(org, community_id, person)
+
+
+async def cohort_join(request: web.Request) -> web.Response:
+    session = await _session(request)
+    form = await _checked_form(request, session)
+    cohort_id = await _placed_cohort(request, session, form)
+    services = _services(request)
+    cohort = await services.communities.cohort(session.organisation_id, cohort_id)
+    # joining a cohort placed in the course makes the learner a member of its community
+    await _ensure_member(services, session, cohort.cohort.community_id)
+    await services.communities.join_cohort(session.organisation_id, cohort_id, session.person_id)
+    return _back(request, "You have joined the cohort.")
+
+
+async def cohort_check_in(request: web.Request) -> web.Response:
+    session = await _session(request)
+    form = await _checked_form(request, session)
+    cohort_id = await _placed_cohort(request, session, form)
+    await _services(request).communities.check_in(
+        session.organisation_id,
+        cohort_id,
+        session.person_id,
+        form.get("tried", ""),
+        form.get("saved", ""),
+        form.get("stuck", ""),
+    )
+    return _back(request, "Check-in saved.")
+
+
+async def cohort_leave(request: web.Request) -> web.Response:
+    session = await _session(request)
+    form = await _checked_form(request, session)
+    cohort_id = await _placed_cohort(request, session, form)
+    await _services(request).communities.leave_cohort(
+        session.organisation_id, cohort_id, session.person_id
+    )
+    return _back(request, "You have left the cohort.")
+
+
 async def ask(request: web.Request) -> web.Response:
     session = await _session(request)
     form = await _checked_form(request, session)
     services = _services(request)
     community_id = parse_id(form.get("community_id", ""), "community")
-    if community_id not in await services.lti.course_communities(session):
-        placement = await services.lti.placement_for(session)
-        link = (
-            await services.lti.link(session.organisation_id, placement.link_id)
-            if placement and placement.link_id
-            else None
-        )
-        if link is None or link.target != str(community_id):
-            raise LtiRejected("community", "that community is not part of this course")
-    org, person = session.organisation_id, session.person_id
-    members = await services.communities.members(org, community_id)
-    if not any(m.person_id == person and m.status == "active" for m in members):
-        # asking in the course community makes the learner a member of it
-        await services.communities.join(org, community_id, person)
+    if community_id not in (await services.lti.course_view(session)).community_ids:
+        raise LtiRejected("community", "that community is not part of this course")
+    # asking in the course community makes the learner a member of it
+    await _ensure_member(services, session, community_id)
     await services.communities.ask(
-        org, community_id, person, form.get("title", ""), form.get("body", "")
+        session.organisation_id,
+        community_id,
+        session.person_id,
+        form.get("title", ""),
+        form.get("body", ""),
     )
     return _back(request, "Your question is posted: the community's experts are notified.")
 
@@ -695,6 +775,9 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     app.router.add_post("/lti/app/{token}/book", book)
     app.router.add_post("/lti/app/{token}/cancel", cancel)
     app.router.add_post("/lti/app/{token}/ask", ask)
+    app.router.add_post("/lti/app/{token}/cohort/join", cohort_join)
+    app.router.add_post("/lti/app/{token}/cohort/check-in", cohort_check_in)
+    app.router.add_post("/lti/app/{token}/cohort/leave", cohort_leave)
 
 
 __all__ = ["LTI", "setup"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from core.communities.model import Cohort
 from core.errors import InvalidInput
+from core.officehours.model import Booking, OfficeHoursType
+from core.people.model import Person
 
 RegistrationSource = Literal["manual", "dynamic"]
 LinkKind = Literal["directory", "expert", "community", "cohort"]
@@ -199,3 +203,68 @@ class Placement:
     memberships_url: str | None = None
     updated_at: datetime | None = None
     roster_requested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CourseView:
+    """What a course page shows, read in one transaction (see `LtiService.course_view`)."""
+
+    placement: Placement | None
+    link: CourseLink | None
+    #: the placed cohort (a cohort or challenge link), when it still exists
+    cohort: Cohort | None
+    community_ids: tuple[UUID, ...]
+    roster: tuple[RosterMember, ...]
+    summary: dict[str, int]
+    #: every office-hours type of the organisation (titles of past bookings included)
+    kinds: tuple[OfficeHoursType, ...] = ()
+    #: the active types the placement offers, at most MAX_OFFERED
+    offered: tuple[OfficeHoursType, ...] = ()
+    hosts: dict[UUID, Person] = field(default_factory=dict)
+    #: the viewer's upcoming bookings and waitlist places
+    bookings: tuple[Booking, ...] = ()
+
+
+#: office-hours types listed on a course page
+MAX_OFFERED = 12
+
+
+def offered_kinds(
+    link: CourseLink | None, kinds: Sequence[OfficeHoursType]
+) -> list[OfficeHoursType]:
+    """The active office hours a placement offers: one expert's, those matching the link's
+    topics (in their topics, title or description), or all."""
+    active = [t for t in kinds if not t.paused and not t.archived]
+    if link is not None and link.kind == "expert":
+        return [t for t in active if str(t.host_id) == link.target]
+    if link is not None and link.topics:
+        wanted = {t.lower() for t in link.topics}
+        return [
+            t
+            for t in active
+            if wanted & {x.lower() for x in t.topics}
+            or any(w in (t.title + " " + t.description).lower() for w in wanted)
+        ]
+    return active
+
+
+@dataclass(frozen=True)
+class Launched:
+    """A launch that opened a page session: the session's bearer token (given once), who
+    launched and the placement as the launch stored it."""
+
+    session: LtiSession
+    token: str
+    person: Person
+    placement: Placement | None
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    """What a launch is checked against, read before its signature is verified: nothing in
+    it is trusted until the checks pass. `person` is who the id_token's subject already is."""
+
+    platform: Platform
+    jwk: dict[str, Any] | None
+    login: LoginState | None
+    person: Person | None = None

@@ -51,7 +51,7 @@ class LtiRepository(Protocol):
     async def get_login(self, state: str) -> LoginState | None: ...
 
     async def use_login(self, state: str, when: datetime) -> bool:
-        """Mark a login used; False when it already was (atomic: one winner)."""
+        """Mark a login used; False when it already was or has expired (atomic: one winner)."""
         ...
 
     async def purge_logins(self, before: datetime) -> int: ...
@@ -89,7 +89,9 @@ class LtiRepository(Protocol):
         """The course links someone has launched, on any platform."""
         ...
 
-    async def upsert_placement(self, placement: Placement) -> None: ...
+    async def upsert_placement(self, placement: Placement, exists: bool | None = None) -> None:
+        """Store a placement; `exists` when the caller knows whether it is new (saves a read)."""
+        ...
 
     async def placement(
         self, platform_id: UUID, context_id: str | None, resource_link_id: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from core.clock import Clock
-from core.communities.model import Membership
+from core.communities.model import Cohort, Membership
 from core.errors import Conflict, InvalidInput, NotFound, PeerlearnError, PersonNotFound
 from core.ids import new_id
 from core.lti.claims import (
@@ -29,10 +30,14 @@ from core.lti.errors import LtiBadRequest, LtiRejected, SessionExpired, UnknownP
 from core.lti.model import (
     LINK_KINDS,
     LOGIN_TTL,
+    MAX_OFFERED,
     ROSTER_REFRESH,
     SESSION_TTL,
     CachedKey,
     CourseLink,
+    CourseView,
+    LaunchContext,
+    Launched,
     LinkKind,
     LoginState,
     LtiSession,
@@ -45,10 +50,11 @@ from core.lti.model import (
     clean_text,
     clean_url,
     is_instructor_role,
+    offered_kinds,
 )
 from core.lti.ports import KeyFactory, RosterSource
 from core.outbox import OutboxMessage, OutboxTopic
-from core.people.model import ExternalIdentity
+from core.people.model import ExternalIdentity, Person
 from core.people.service import IdentityHints, PeopleService
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
@@ -56,6 +62,9 @@ PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configura
 #: expired logins are purged on about one login in this many
 PURGE_EVERY = 50
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+#: how long a process trusts the registrations it read (changes made through this process are
+#: seen at once; another process's `platform disable` within this many seconds)
+PLATFORM_CACHE_SECONDS = 30.0
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 
 
@@ -111,6 +120,10 @@ class LtiService:
         self._key_factory = key_factory
         self.tool_url = tool_url.rstrip("/")
         self._roster_source = roster_source
+        #: issuer -> (monotonic expiry, its registrations); see PLATFORM_CACHE_SECONDS
+        self._by_issuer: dict[str, tuple[float, tuple[Platform, ...]]] = {}
+        #: platform JWKs by (key set URL, kid): a kid names one key for good
+        self._platform_keys: dict[tuple[str, str], dict[str, Any]] = {}
 
     @property
     def tool_prefixes(self) -> tuple[str, ...]:
@@ -121,6 +134,30 @@ class LtiService:
         return self.tool_url + "/lti/launch"
 
     # registrations --------------------------------------------------------------------------
+    def _forget_platforms(self) -> None:
+        self._by_issuer.clear()
+
+    async def _issuer_platforms(self, uow: UnitOfWork, issuer: str) -> Sequence[Platform]:
+        """The registrations of an issuer, from the process cache while it is fresh."""
+        now = time.monotonic()
+        cached = self._by_issuer.get(issuer)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        found = tuple(await uow.lti.platforms_for_issuer(issuer))
+        if len(self._by_issuer) > 1000:
+            self._by_issuer.clear()
+        self._by_issuer[issuer] = (now + PLATFORM_CACHE_SECONDS, found)
+        return found
+
+    def _cached_platform(self, platform_id: UUID) -> Platform | None:
+        now = time.monotonic()
+        for expires, platforms in self._by_issuer.values():
+            if expires > now:
+                for p in platforms:
+                    if p.id == platform_id:
+                        return p
+        return None
+
     async def add_platform(
         self,
         organisation_id: UUID,
@@ -167,9 +204,11 @@ class LtiService:
                 platform = replace(existing, deployment_ids=merged)
                 await uow.lti.update_platform(platform)
                 await uow.commit()
+                self._forget_platforms()
                 return platform
             await uow.lti.add_platform(platform)
             await uow.commit()
+        self._forget_platforms()
         return platform
 
     async def platforms(self, organisation_id: UUID | None = None) -> Sequence[Platform]:
@@ -177,6 +216,9 @@ class LtiService:
             return await uow.lti.list_platforms(organisation_id)
 
     async def platform(self, platform_id: UUID) -> Platform:
+        cached = self._cached_platform(platform_id)
+        if cached is not None:
+            return cached
         async with self._uow() as uow:
             found = await uow.lti.get_platform(platform_id)
         if found is None:
@@ -192,6 +234,7 @@ class LtiService:
             updated = replace(found, active=active)
             await uow.lti.update_platform(updated)
             await uow.commit()
+        self._forget_platforms()
         return updated
 
     async def set_auto_approve(self, organisation_id: UUID, value: bool) -> None:
@@ -279,7 +322,7 @@ class LtiService:
                 "target_link_uri", "the login's target_link_uri is not a URL of this tool"
             )
         async with self._uow() as uow:
-            platform = self._pick(await uow.lti.platforms_for_issuer(issuer), client_id)
+            platform = self._pick(await self._issuer_platforms(uow, issuer), client_id)
             if deployment_id and deployment_id not in platform.deployment_ids:
                 raise LtiRejected("deployment_id", "this deployment is not registered")
             now = self._clock.now()
@@ -326,7 +369,7 @@ class LtiService:
         aud = claims.get("aud")
         azp = claims.get("azp")
         auds = [aud] if isinstance(aud, str) else [a for a in aud or [] if isinstance(a, str)]
-        candidates = list(await uow.lti.platforms_for_issuer(issuer))
+        candidates = list(await self._issuer_platforms(uow, issuer))
         if not candidates:
             raise LtiRejected("iss", "the id_token's issuer is not registered with the tool")
         if isinstance(azp, str):
@@ -339,19 +382,36 @@ class LtiService:
 
     async def launch_context(
         self, claims: Mapping[str, Any], kid: str, state: str
-    ) -> tuple[Platform, dict[str, Any] | None, LoginState | None]:
+    ) -> LaunchContext:
         """What a launch is checked against, read at once: the registration its (unverified)
-        id_token names, the cached platform key for its `kid`, and the login its state answers."""
+        id_token names, the cached platform key for its `kid`, the login its state answers
+        and, when there is such a login, the person the token's subject already is."""
         async with self._uow() as uow:
             platform = await self._platform_for_token(uow, claims)
-            cached = await uow.lti.cached_key(platform.key_set_url, kid)
+            jwk = self._platform_keys.get((platform.key_set_url, kid))
+            if jwk is None:
+                cached = await uow.lti.cached_key(platform.key_set_url, kid)
+                if cached is not None:
+                    jwk = self._platform_keys[(platform.key_set_url, kid)] = dict(cached.jwk)
             login = await uow.lti.get_login(state) if state else None
-        return platform, (dict(cached.jwk) if cached else None), login
+            person = None
+            subject = claims.get("sub")
+            if login is not None and isinstance(subject, str) and subject:
+                person = await uow.people.get_by_identity(
+                    ExternalIdentity("lti", platform.issuer, subject), platform.organisation_id
+                )
+        return LaunchContext(platform, dict(jwk) if jwk else None, login, person)
 
     async def cached_key(self, key_set_url: str, kid: str) -> dict[str, Any] | None:
+        jwk = self._platform_keys.get((key_set_url, kid))
+        if jwk is not None:
+            return dict(jwk)
         async with self._uow() as uow:
             found = await uow.lti.cached_key(key_set_url, kid)
-        return dict(found.jwk) if found else None
+        if found is None:
+            return None
+        self._platform_keys[(key_set_url, kid)] = dict(found.jwk)
+        return dict(found.jwk)
 
     async def cache_keys(self, key_set_url: str, jwks: Sequence[Mapping[str, Any]]) -> None:
         now = self._clock.now()
@@ -363,6 +423,8 @@ class LtiService:
         async with self._uow() as uow:
             await uow.lti.cache_keys(keys)
             await uow.commit()
+        for key in keys:
+            self._platform_keys[(key_set_url, key.kid)] = dict(key.jwk)
 
     def check_launch(
         self,
@@ -407,13 +469,17 @@ class LtiService:
         *,
         state: str,
         browser_secret: str | None,
-    ) -> tuple[LtiSession, str]:
-        """Check a signature-verified id_token against the login it answers, resolve the
-        person, then in one transaction use the login once and open a page session. A launch
+        login: LoginState | None = None,
+        known: Person | None = None,
+    ) -> Launched:
+        """Check a signature-verified id_token against the login it answers (`login` as read
+        by `launch_context`, or read here), resolve the person, then in one transaction use the
+        login once (an atomic conditional update: one winner) and open a page session. A launch
         failing any check stores nothing."""
         now = self._clock.now()
-        async with self._uow() as uow:
-            login = await uow.lti.get_login(state) if state else None
+        if login is None or login.state != state:
+            async with self._uow() as uow:
+                login = await uow.lti.get_login(state) if state else None
         launch = self.check_launch(platform, claims, login, browser_secret=browser_secret)
         identity = ExternalIdentity("lti", platform.issuer, launch.subject)
         hints = IdentityHints(
@@ -423,14 +489,16 @@ class LtiService:
             time_zone=launch.time_zone,
             organisation_id=platform.organisation_id,
         )
-        try:
-            person = await self._people.resolve_person(identity, hints)
-        except PeerlearnError:
-            raise
-        except Exception:  # noqa: BLE001
-            # two first launches of one person at once (a double click): the other one created
-            # the profile and the storage refused a duplicate; it is there now
-            person = await self._people.resolve_person(identity, hints)
+        if (
+            known is not None
+            and identity in known.identities
+            and known.organisation_id == platform.organisation_id
+            and (not launch.time_zone or launch.time_zone == known.time_zone)
+        ):
+            # a returning person whose profile the launch would not change
+            person = known
+        else:
+            person = await self._resolve(identity, hints)
         token = secrets.token_urlsafe(32)
         session = LtiSession(
             id=new_id(),
@@ -449,12 +517,12 @@ class LtiService:
             expires_at=now + SESSION_TTL,
         )
         async with self._uow() as uow:
-            # checked again inside the transaction that uses the login: one winner per login
-            login = await uow.lti.get_login(state)
-            self.check_launch(platform, claims, login, browser_secret=browser_secret)
+            # the login was checked above; using it is conditional on it being unused and
+            # unexpired, so of two launches answering one login exactly one gets here
             if not await uow.lti.use_login(state, now):
                 raise LtiRejected("nonce", "this launch has already been used")
             await uow.lti.add_session(session)
+            stored: Placement | None = None
             if launch.resource_link_id:
                 placement = self._placement(platform, launch, claims)
                 previous = await uow.lti.placement(
@@ -470,9 +538,22 @@ class LtiService:
                     await uow.outbox.add(
                         self._roster_request(platform, launch.context_id, placement.memberships_url)
                     )
-                await uow.lti.upsert_placement(replace(placement, roster_requested_at=requested))
+                stored = replace(placement, roster_requested_at=requested)
+                await uow.lti.upsert_placement(
+                    stored, exists=True if previous is not None else None
+                )
             await uow.commit()
-        return session, token
+        return Launched(session, token, person, stored)
+
+    async def _resolve(self, identity: ExternalIdentity, hints: IdentityHints) -> Person:
+        try:
+            return await self._people.resolve_person(identity, hints)
+        except PeerlearnError:
+            raise
+        except Exception:  # noqa: BLE001
+            # two first launches of one person at once (a double click): the other one created
+            # the profile and the storage refused a duplicate; it is there now
+            return await self._people.resolve_person(identity, hints)
 
     def _roster_request(
         self, platform: Platform, context_id: str, memberships_url: str
@@ -768,20 +849,103 @@ class LtiService:
 
     async def _linked_communities(self, platform: Platform, context_id: str) -> list[UUID]:
         async with self._uow() as uow:
-            ids = [
-                c.id
-                for c in await uow.communities.list(platform.organisation_id)
-                if context_id in c.lms_course_ids
-            ]
-            for link in await uow.lti.links_for_context(platform.id, context_id):
-                if link.kind == "community":
-                    try:
-                        community_id = UUID(link.target)
-                    except ValueError:
-                        continue
-                    if await uow.communities.get(platform.organisation_id, community_id):
-                        ids.append(community_id)
+            return await self._communities_of(
+                uow, platform.organisation_id, platform.id, context_id, None
+            )
+
+    async def _communities_of(
+        self,
+        uow: UnitOfWork,
+        org_id: UUID,
+        platform_id: UUID,
+        context_id: str,
+        links: Sequence[CourseLink] | None,
+    ) -> list[UUID]:
+        ids = [c.id for c in await uow.communities.list(org_id) if context_id in c.lms_course_ids]
+        if links is None:
+            links = await uow.lti.links_for_context(platform_id, context_id)
+        for link in links:
+            if link.kind == "community":
+                try:
+                    community_id = UUID(link.target)
+                except ValueError:
+                    continue
+                if await uow.communities.get(org_id, community_id):
+                    ids.append(community_id)
         return list(dict.fromkeys(ids))
+
+    async def course_view(
+        self, session: LtiSession, placement: Placement | None = None
+    ) -> CourseView:
+        """Everything a course page needs, read in one transaction: the placement (unless
+        given, as a launch just stored it) and what it shows, the office hours it offers with
+        their hosts, the viewer's bookings, the course's communities (the placed cohort's or
+        community's first), the roster and, for instructors, the course summary."""
+        org, platform_id, context_id = (
+            session.organisation_id,
+            session.platform_id,
+            session.context_id,
+        )
+        async with self._uow() as uow:
+            if placement is None and session.resource_link_id:
+                placement = await uow.lti.placement(
+                    platform_id, context_id, session.resource_link_id
+                )
+            link = (
+                await uow.lti.get_link(org, placement.link_id)
+                if placement and placement.link_id
+                else None
+            )
+            links = await uow.lti.links_for_context(platform_id, context_id) if context_id else []
+            communities = (
+                await self._communities_of(uow, org, platform_id, context_id, links)
+                if context_id
+                else []
+            )
+            cohort: Cohort | None = None
+            if link is not None and link.kind in ("community", "cohort"):
+                try:
+                    target = UUID(link.target)
+                except ValueError:
+                    target = None
+                if target is not None and link.kind == "cohort":
+                    cohort = await uow.cohorts.get(org, target)
+                    target = cohort.community_id if cohort else None
+                if target is not None and await uow.communities.get(org, target):
+                    communities = [target, *(c for c in communities if c != target)]
+            roster = await uow.lti.roster(platform_id, context_id) if context_id else []
+            summary: dict[str, int] = {}
+            if session.is_instructor:
+                summary = {
+                    "launches": await uow.lti.count_launches(platform_id, context_id),
+                    "members": len(roster),
+                    "instructors": sum(
+                        1 for m in roster if any(is_instructor_role(r) for r in m.roles)
+                    ),
+                    "links": len(links),
+                }
+            kinds = await uow.office_hours_types.list(org, None, include_inactive=True)
+            offered = offered_kinds(link, kinds)[:MAX_OFFERED]
+            hosts = (
+                await uow.people.get_many(org, list({k.host_id for k in offered}))
+                if offered
+                else []
+            )
+            bookings = await uow.bookings.for_person(
+                org, session.person_id, self._clock.now(), limit=100
+            )
+        return CourseView(
+            placement,
+            link,
+            cohort,
+            tuple(communities),
+            tuple(roster),
+            summary,
+            kinds=tuple(kinds),
+            offered=tuple(offered),
+            hosts={p.id: p for p in hosts},
+            bookings=tuple(bookings),
+        )
 
     async def _sync_communities(
         self,
@@ -842,30 +1006,6 @@ class LtiService:
                         await uow.communities.save_membership(m)
             await uow.commit()
         return people
-
-    async def roster(self, session: LtiSession) -> Sequence[RosterMember]:
-        if session.context_id is None:
-            return []
-        async with self._uow() as uow:
-            return await uow.lti.roster(session.platform_id, session.context_id)
-
-    async def course_summary(self, session: LtiSession) -> dict[str, int]:
-        async with self._uow() as uow:
-            members = (
-                await uow.lti.roster(session.platform_id, session.context_id)
-                if session.context_id
-                else []
-            )
-            return {
-                "launches": await uow.lti.count_launches(session.platform_id, session.context_id),
-                "members": len(members),
-                "instructors": sum(
-                    1 for m in members if any(r.endswith("Instructor") for r in m.roles)
-                ),
-                "links": len(
-                    await uow.lti.links_for_context(session.platform_id, session.context_id)
-                ),
-            }
 
 
 def completes(link: CourseLink, activity_type: str, activity_id: str, host_id: str | None) -> bool:

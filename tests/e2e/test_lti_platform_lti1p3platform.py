@@ -69,9 +69,10 @@ class User:
             data={"id_token": form["id_token"], "state": form["state"]},
             allow_redirects=False,
         ) as resp:
-            assert resp.status == 303, await resp.text()
-            self.page_url = self.tool.url + resp.headers["Location"]
-        return await self.page()
+            # the first page comes in the launch response, with its own address for later
+            assert resp.status == 200, await resp.text()
+            self.page_url = self.tool.url + resp.headers["Content-Location"]
+            return await resp.text()
 
     async def page(self, url: str | None = None) -> str:
         async with self.browser.get(url or self.page_url) as resp:

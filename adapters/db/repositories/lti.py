@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from adapters.db.tables.lti import (
@@ -209,7 +210,9 @@ class DbLti:
         )
 
     async def use_login(self, state: str, when: datetime) -> bool:
-        changed = await LtiLoginRow.filter(state=state, used_at__isnull=True).update(used_at=when)
+        changed = await LtiLoginRow.filter(
+            state=state, used_at__isnull=True, expires_at__gt=when
+        ).update(used_at=when)
         return changed == 1
 
     async def purge_logins(self, before: datetime) -> int:
@@ -298,22 +301,28 @@ class DbLti:
         )
         return [_link(r) for r in rows]
 
-    async def upsert_placement(self, placement: Placement) -> None:
-        await LtiPlacementRow.update_or_create(
-            defaults={
-                "context_id": placement.context_id,
-                "title": placement.title,
-                "link_id": placement.link_id,
-                "lineitems_url": placement.lineitems_url,
-                "lineitem_url": placement.lineitem_url,
-                "ags_scopes": list(placement.ags_scopes),
-                "memberships_url": placement.memberships_url,
-                "updated_at": placement.updated_at,
-                "roster_requested_at": placement.roster_requested_at,
-            },
-            platform_id=placement.platform_id,
-            resource_link_id=placement.resource_link_id,
-        )
+    async def upsert_placement(self, placement: Placement, exists: bool | None = None) -> None:
+        values: dict[str, Any] = {
+            "context_id": placement.context_id,
+            "title": placement.title,
+            "link_id": placement.link_id,
+            "lineitems_url": placement.lineitems_url,
+            "lineitem_url": placement.lineitem_url,
+            "ags_scopes": list(placement.ags_scopes),
+            "memberships_url": placement.memberships_url,
+            "updated_at": placement.updated_at,
+            "roster_requested_at": placement.roster_requested_at,
+        }
+        key: dict[str, Any] = {
+            "platform_id": placement.platform_id,
+            "resource_link_id": placement.resource_link_id,
+        }
+        if exists is None:
+            await LtiPlacementRow.update_or_create(defaults=values, **key)
+        elif exists:
+            await LtiPlacementRow.filter(**key).update(**values)
+        else:
+            await LtiPlacementRow.create(**values, **key)
 
     async def placement(
         self, platform_id: UUID, context_id: str | None, resource_link_id: str
