@@ -1,17 +1,27 @@
 """Building the Graph client: app-only credential, explicit base URL, our own httpx transport
-(closed by us: the SDK leaks it), a bounded SDK retry budget, and raw JSON calls (`$batch`,
-Viva Learning) sent through the same request adapter so they share auth and middleware."""
+(closed by us: the SDK leaks it), a bounded SDK retry budget, and raw JSON calls (Viva Learning,
+channels) sent through the same request adapter so they share auth and middleware.
+
+The outbox's hot path, `$batch`, goes out over a lean kept-alive aiohttp session with the same
+app token (cached until shortly before it expires): the SDK's httpx transport and its chain of
+nine kiota middlewares cost about 3 ms of CPU per request, the lean path about 0.4 ms, and the
+worker sends hundreds of batches a second when a backlog drains. None of those middlewares do
+anything a batch needs (SDK retries are off: the outbox retries)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import aiohttp
 import httpx
+from azure.core.credentials import AccessToken
 from azure.core.credentials_async import AsyncTokenCredential
 from kiota_abstractions.method import Method
 from kiota_abstractions.request_information import RequestInformation
@@ -28,6 +38,8 @@ from msgraph_core import GraphClientFactory
 log = logging.getLogger(__name__)
 
 SCOPES = ["https://graph.microsoft.com/.default"]
+#: a cached token is renewed this long before it expires
+TOKEN_MARGIN = 300.0
 # kiota error mapping: the key "XXX" means "any error status", so every OData error body parses
 ERRORS: dict[str, Any] = {"XXX": ODataError}
 
@@ -55,12 +67,58 @@ class GraphClient:
         transport: Any,
         http: httpx.AsyncClient,
         credential: AsyncTokenCredential,
+        config: GraphConfig | None = None,
     ) -> None:
         self.sdk = sdk
         self.adapter = adapter
         self._transport = transport
         self._http = http
         self._credential = credential
+        self._config = config or GraphConfig("", "", base_url=adapter.base_url)
+        self._session: aiohttp.ClientSession | None = None
+        self._token: AccessToken | None = None
+        self._token_lock = asyncio.Lock()
+
+    async def post_json_bytes(self, path: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        """POST an encoded JSON body (relative `path`) over the lean session: (status, headers,
+        parsed body or None). Network failures raise aiohttp's errors or `TimeoutError`."""
+        token = await self._bearer()
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "client-request-id": str(uuid.uuid4()),
+        }
+        session = self._lean_session()
+        url = self.adapter.base_url.rstrip("/") + path
+        async with session.post(url, data=body, headers=headers) as answer:
+            raw = await answer.read()
+            status, answer_headers = answer.status, dict(answer.headers)
+        if status == 401:
+            self._token = None
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        return status, answer_headers, parsed
+
+    def _lean_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._config.max_connections),
+                timeout=aiohttp.ClientTimeout(total=self._config.timeout),
+                headers={"User-Agent": "peerlearn-outbox"},
+            )
+        return self._session
+
+    async def _bearer(self) -> str:
+        token = self._token
+        if token is None or token.expires_on - TOKEN_MARGIN < time.time():
+            async with self._token_lock:
+                token = self._token
+                if token is None or token.expires_on - TOKEN_MARGIN < time.time():
+                    token = self._token = await self._credential.get_token(*SCOPES)
+        return token.token
 
     async def send_json(self, method: str, path: str, body: Any | None = None) -> Any:
         """Send our own JSON (relative `path`) through the SDK's adapter; returns the parsed
@@ -88,6 +146,8 @@ class GraphClient:
         await asyncio.to_thread(load)
 
     async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
         await self._http.aclose()
         await self._transport.aclose()
         await self._credential.close()
@@ -123,7 +183,7 @@ def build_client(
     # without this the SDK sends requests to `<base>/v1.0//users/...` or to the real Graph
     adapter.base_url = base_url
     sdk = GraphServiceClient(request_adapter=adapter)
-    return GraphClient(sdk, adapter, transport, http, credential)
+    return GraphClient(sdk, adapter, transport, http, credential, config)
 
 
 def _credential(config: GraphConfig) -> AsyncTokenCredential:

@@ -6,6 +6,7 @@ import email.utils
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import httpx
 from kiota_abstractions.api_error import APIError
 
@@ -62,6 +63,10 @@ def from_exception(exc: BaseException) -> DeliveryError:
     if isinstance(exc, httpx.TimeoutException):
         return TransientError(f"graph timed out: {type(exc).__name__}")
     if isinstance(exc, httpx.TransportError):
+        return TransientError(f"graph unreachable: {type(exc).__name__}: {exc}")
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return TransientError(f"graph timed out: {type(exc).__name__}")
+    if isinstance(exc, aiohttp.ClientError):
         return TransientError(f"graph unreachable: {type(exc).__name__}: {exc}")
     if isinstance(exc, ValueError | TypeError | KeyError | AttributeError):
         # the answer could not be read (missing fields, unexpected values)
