@@ -164,14 +164,14 @@ class Worker:
                     total.claimed += len(claimed)
                     waiting.extend(self._units(claimed))
                     may_have_more = bool(claimed)
-                while waiting and len(running) < self.config.concurrency:
-                    route, messages = waiting.popleft()
-                    running[asyncio.create_task(self._deliver(route, messages))] = messages
+                self._start(waiting, running)
                 if not running:
                     break
                 done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                # everything that finished meanwhile is recorded in one transaction
                 finished = [(running.pop(task), task.result()) for task in done]
+                # the next requests go out before the database is touched, so Graph stays busy
+                # while everything that finished meanwhile is recorded in one transaction
+                self._start(waiting, running)
                 await self._record(finished, total)
                 # a finished row may unblock the next row of its aggregate
                 may_have_more = True
@@ -187,6 +187,15 @@ class Worker:
             if waiting:
                 await self._release([m for _, messages in waiting for m in messages])
         return total
+
+    def _start(
+        self,
+        waiting: deque[tuple[Route, list[OutboxMessage]]],
+        running: dict[asyncio.Task[list[Outcome]], list[OutboxMessage]],
+    ) -> None:
+        while waiting and len(running) < self.config.concurrency:
+            route, messages = waiting.popleft()
+            running[asyncio.create_task(self._deliver(route, messages))] = messages
 
     async def _claim(self, kinds: list[str]) -> list[OutboxMessage]:
         now = self._clock.now()
@@ -206,8 +215,7 @@ class Worker:
             message.status, message.next_attempt_at = "pending", now
             message.attempts = max(0, message.attempts - 1)
         async with self._uow() as uow:
-            for message in messages:
-                await uow.outbox.finish(message)
+            await uow.outbox.finish_many(messages)
             await uow.commit()
 
     def _units(self, claimed: Sequence[OutboxMessage]) -> list[tuple[Route, list[OutboxMessage]]]:
