@@ -1,16 +1,19 @@
 """Draining the outbox into Microsoft Graph (the local fake Graph, real msgraph-sdk, real worker).
 
 N calendar rows (10,000 by default) against a fake Graph answering after 50 ms, throttling 5 % of
-requests (429, Retry-After 1 s) and failing 1 % (503). Each run uses a fresh database and the same
-concurrency:
+requests (429, Retry-After 1 s) and failing 1 % (503). Each run starts its own fake Graph process
+(Graph is remote: its CPU is not ours) and a fresh database, at the same concurrency:
 
-1. ideal — no faults, `$batch` of 20: the baseline measured in the same run (the theoretical
-   floor, ceil(N / 20) / concurrency × latency, is printed too);
-2. batched — the same with the faults;
+1. ideal, measured: a minimal aiohttp client, no database, no SDK, sends the same `$batch`
+   bodies (encoded beforehand) to the fake Graph — once without faults, once with them
+   (re-sending throttled sub-requests after their Retry-After). This is the network and latency
+   floor for the concurrency on this machine at this moment; the theoretical floor,
+   ceil(N / 20) / concurrency × latency, is printed too;
+2. the worker (real msgraph-sdk client, real database, `$batch` of 20), without and with faults;
 3. one call per row — the same faults, no `$batch` (on `--per-row-rows` rows, 2,000 by default,
    so the run stays short; requests per row are what matter there).
 
-Figures: total time, HTTP requests to Graph, rows lost (not done, or without their event) and
+Figures: total time, CPU time of this process, HTTP requests to Graph, rows lost (not done, or without their event) and
 duplicated (a second event for one booking), and ratios.
 
     python -m bench.outbox_drain [--rows 10000] [--concurrency 8] [--per-row-rows 2000]
@@ -21,18 +24,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import heapq
+import json
 import math
+import os
 import random
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 from uuid import uuid4
 
+import aiohttp
 import asyncpg
 import httpx
 from tortoise import Tortoise
@@ -42,7 +50,7 @@ from adapters.db import lifecycle
 from adapters.db.repositories.outbox import next_seq
 from adapters.db.tables.outbox import OutboxRow
 from adapters.db.uow import DbUnitOfWork
-from adapters.graph.calendar import GraphCalendar
+from adapters.graph.calendar import GraphCalendar, event_json
 from adapters.graph.client import GraphConfig, build_client
 from app.worker import Worker, WorkerConfig
 from core.calendar import Attendee, CalendarDelivery, CalendarEventSpec
@@ -66,39 +74,49 @@ class Run:
     duplicated: int
     replays: int
     retried: int
+    #: CPU seconds of this process (the worker, or the minimal client) during the drain
+    cpu: float = 0.0
+
+
+def specs(rows: int) -> list[CalendarEventSpec]:
+    """The bench's bookings: 40 experts, 700 learners, half-hour slots."""
+    start = datetime(2026, 3, 24, 8, 0, tzinfo=UTC)
+    out = []
+    for i in range(rows):
+        begins = start + timedelta(minutes=30 * (i % 200))
+        out.append(
+            CalendarEventSpec(
+                organizer_email=f"expert{i % 40}@northwind.example",
+                subject=f"Office hours #{i}",
+                start=begins,
+                end=begins + timedelta(minutes=30),
+                attendees=(Attendee(f"learner{i % 700}@northwind.example"),),
+                time_zone="Europe/Berlin",
+            )
+        )
+    return out
 
 
 async def seed(rows: int) -> None:
     org = uuid4()
-    start = datetime(2026, 3, 24, 8, 0, tzinfo=UTC)
     now = datetime.now(UTC) - timedelta(seconds=1)
-    batch = []
-    for i in range(rows):
-        begins = start + timedelta(minutes=30 * (i % 200))
-        spec = CalendarEventSpec(
-            organizer_email=f"expert{i % 40}@northwind.example",
-            subject=f"Office hours #{i}",
-            start=begins,
-            end=begins + timedelta(minutes=30),
-            attendees=(Attendee(f"learner{i % 700}@northwind.example"),),
-            time_zone="Europe/Berlin",
+    batch = [
+        OutboxRow(
+            id=uuid4(),
+            organisation_id=org,
+            kind=OutboxTopic.CALENDAR_UPSERT,
+            aggregate_type="booking",
+            aggregate_id=f"booking-{i}",
+            seq=next_seq(),
+            payload=spec.to_payload(),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+            result={},
         )
-        batch.append(
-            OutboxRow(
-                id=uuid4(),
-                organisation_id=org,
-                kind=OutboxTopic.CALENDAR_UPSERT,
-                aggregate_type="booking",
-                aggregate_id=f"booking-{i}",
-                seq=next_seq(),
-                payload=spec.to_payload(),
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-                result={},
-            )
-        )
+        for i, spec in enumerate(specs(rows))
+    ]
     await OutboxRow.bulk_create(batch, batch_size=1000)
 
 
@@ -145,6 +163,89 @@ class FakeGraphProcess:
             await self.proc.wait()
 
 
+async def network_floor(name: str, rows: int, concurrency: int, faults: Faults) -> Run:
+    """The ideal for this concurrency, measured: a minimal aiohttp client with no database and
+    no SDK sends the same `$batch` bodies (encoded before the clock starts) to a fake Graph
+    process like the worker's, `concurrency` at a time, and re-sends throttled or failed
+    sub-requests once their `Retry-After` has passed (0.5 s without one, the worker's shortest
+    backoff). What is left is Graph's latency, its faults and the fake's own CPU."""
+    items = [
+        json.dumps(
+            {
+                "method": "POST",
+                "url": f"/users/{quote(spec.organizer_email, safe='@')}/events",
+                "headers": {"Content-Type": "application/json"},
+                "body": event_json(spec, str(uuid4())),
+            }
+        )[1:].encode()
+        for spec in specs(rows)
+    ]
+    ready: deque[int] = deque(range(rows))
+    later: list[tuple[float, int]] = []
+    delivered = [0] * rows
+    busy = 0
+    retried = 0
+    loop = asyncio.get_running_loop()
+    async with FakeGraphProcess(faults) as graph:
+        before = (await graph.state())["http_requests"]
+        headers = {"Authorization": "Bearer ideal", "Content-Type": "application/json"}
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(graph.base_url + "/", connector=connector) as http:
+
+            async def lane() -> None:
+                nonlocal busy, retried
+                while True:
+                    now = loop.time()
+                    while later and later[0][0] <= now:
+                        ready.append(heapq.heappop(later)[1])
+                    if not ready:
+                        if not later and not busy:
+                            return
+                        await asyncio.sleep(min(later[0][0] - now, 0.005) if later else 0.005)
+                        continue
+                    group = [ready.popleft() for _ in range(min(20, len(ready)))]
+                    body = (
+                        b'{"requests":['
+                        + b",".join(b'{"id":"%d",' % k + items[i] for k, i in enumerate(group))
+                        + b"]}"
+                    )
+                    busy += 1
+                    try:
+                        async with http.post("$batch", data=body, headers=headers) as answer:
+                            parsed = await answer.json() if answer.status == 200 else {}
+                    finally:
+                        busy -= 1
+                    statuses = {
+                        int(r["id"]): (
+                            int(r["status"]),
+                            (r.get("headers") or {}).get("Retry-After"),
+                        )
+                        for r in parsed.get("responses", [])
+                    }
+                    now = loop.time()
+                    for k, i in enumerate(group):
+                        status, hint = statuses.get(k, (503, None))
+                        if status < 400:
+                            delivered[i] += 1
+                        else:
+                            retried += 1
+                            wait = float(hint) if hint else 0.5
+                            heapq.heappush(later, (now + wait, i))
+
+            began = time.perf_counter()
+            cpu = time.process_time()
+            await asyncio.gather(*(lane() for _ in range(concurrency)))
+            seconds = time.perf_counter() - began
+            cpu = time.process_time() - cpu
+        state = await graph.state()
+    per_subject: dict[str, int] = state["events_per_subject"]
+    lost = max(sum(1 for n in delivered if n == 0), rows - len(per_subject))
+    duplicated = sum(n - 1 for n in per_subject.values() if n > 1)
+    replays = state["operations"].get("create_event", 0) - len(state["event_ids"])
+    requests = state["http_requests"] - before
+    return Run(name, rows, seconds, requests, lost, duplicated, replays, retried, cpu)
+
+
 async def one_run(
     name: str, database_url: str, rows: int, concurrency: int, faults: Faults, batched: bool
 ) -> Run:
@@ -181,6 +282,7 @@ async def one_run(
                 worker = Worker(DbUnitOfWork, registry, SystemClock(), config, rng=random.Random(5))
                 retried = 0
                 began = time.perf_counter()
+                cpu = time.process_time()
                 while True:
                     stats = await worker.drain()
                     retried += stats.retried
@@ -189,6 +291,7 @@ async def one_run(
                         break
                     await asyncio.sleep(0.02)
                 seconds = time.perf_counter() - began
+                cpu = time.process_time() - cpu
             finally:
                 await client.close()
             state = await graph.state()
@@ -201,7 +304,7 @@ async def one_run(
         duplicated = sum(n - 1 for n in per_subject.values() if n > 1)
         replays = state["operations"].get("create_event", 0) - len(known)
         requests = state["http_requests"] - before
-        return Run(name, rows, seconds, requests, max(0, lost), duplicated, replays, retried)
+        return Run(name, rows, seconds, requests, max(0, lost), duplicated, replays, retried, cpu)
     finally:
         await Tortoise.close_connections()
 
@@ -245,64 +348,71 @@ async def main() -> None:
             created.append(db)
             return _with_db(args.database_url, db)
 
-        faulty = dict(
+        clean = Faults(latency=LATENCY, validate_share=VALIDATE)
+        faulty = Faults(
             latency=LATENCY,
             throttle_rate=0.05,
             unavailable_rate=0.01,
             retry_after="1",
             validate_share=VALIDATE,
         )
+        load_before = os.getloadavg()
         runs = [
+            await network_floor("ideal: minimal client, no faults", args.rows, c, clean),
+            await one_run("worker, no faults", await url("clean"), args.rows, c, clean, True),
+            await network_floor("ideal: minimal client, faults", args.rows, c, faulty),
             await one_run(
-                "ideal (no faults, $batch)",
-                await url("ideal"),
-                args.rows,
-                c,
-                Faults(latency=LATENCY, validate_share=VALIDATE),
-                True,
+                "worker, 5% 429 + 1% 503", await url("batched"), args.rows, c, faulty, True
             ),
             await one_run(
-                "batched, 5% 429 + 1% 503",
-                await url("batched"),
-                args.rows,
-                c,
-                Faults(**faulty),
-                True,
-            ),  # type: ignore[arg-type]
-            await one_run(
-                "one call per row, same faults",
+                "worker, faults, one call per row",
                 await url("per_row"),
                 args.per_row_rows,
                 c,
-                Faults(**faulty),
+                faulty,
                 False,
-            ),  # type: ignore[arg-type]
+            ),
         ]
+        load_after = os.getloadavg()
         for db in created:
             await _pg(args.database_url, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
-    ideal, batched, per_row = runs
+    ideal_clean, worker_clean, ideal_faulty, worker_faulty, per_row = runs
     print(
-        f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; concurrency {c}; Graph latency {LATENCY * 1000:.0f} ms"
+        f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; concurrency {c}; "
+        f"Graph latency {LATENCY * 1000:.0f} ms; load average {load_before[0]:.2f} before, "
+        f"{load_after[0]:.2f} after ({os.cpu_count()} cores)"
     )
     print(
-        f"{'run':34} {'rows':>6} {'seconds':>8} {'requests':>9} {'req/row':>8} {'retried':>8} {'lost':>5} {'dup':>4} {'replays':>8}"
+        f"{'run':34} {'rows':>6} {'seconds':>8} {'cpu s':>6} {'requests':>9} {'req/row':>8} "
+        f"{'retried':>8} {'lost':>5} {'dup':>4} {'replays':>8}"
     )
     for r in runs:
         print(
-            f"{r.name:34} {r.rows:6d} {r.seconds:8.2f} {r.requests:9d} {r.requests / r.rows:8.3f} "
-            f"{r.retried:8d} {r.lost:5d} {r.duplicated:4d} {r.replays:8d}"
+            f"{r.name:34} {r.rows:6d} {r.seconds:8.2f} {r.cpu:6.2f} {r.requests:9d} "
+            f"{r.requests / r.rows:8.3f} {r.retried:8d} {r.lost:5d} {r.duplicated:4d} {r.replays:8d}"
         )
     floor = ideal_floor(args.rows, c, 20)
     print(
         f"theoretical floor for {args.rows} rows in $batch of 20 at concurrency {c}: {floor:.2f} s"
     )
-    print(f"batched with faults vs measured ideal: {batched.seconds / ideal.seconds:.2f}x")
-    print(f"batched with faults vs theoretical floor: {batched.seconds / floor:.2f}x")
+    print(
+        f"worker vs measured ideal: no faults {worker_clean.seconds / ideal_clean.seconds:.2f}x, "
+        f"with faults {worker_faulty.seconds / ideal_faulty.seconds:.2f}x "
+        f"(with faults vs the no-fault ideal: {worker_faulty.seconds / ideal_clean.seconds:.2f}x)"
+    )
+    print(
+        f"worker vs theoretical floor: no faults {worker_clean.seconds / floor:.2f}x, "
+        f"with faults {worker_faulty.seconds / floor:.2f}x"
+    )
+    print(
+        f"worker CPU per row: {worker_clean.cpu / worker_clean.rows * 1000:.2f} ms without faults, "
+        f"{worker_faulty.cpu / worker_faulty.rows * 1000:.2f} ms with faults"
+    )
     per_row_requests = per_row.requests / per_row.rows * args.rows
     print(
         f"requests for {args.rows} rows: one call per row ≈ {per_row_requests:.0f} "
-        f"(measured {per_row.requests / per_row.rows:.3f}/row), batched {batched.requests}: "
-        f"{per_row_requests / batched.requests:.1f}x fewer"
+        f"(measured {per_row.requests / per_row.rows:.3f}/row), batched {worker_faulty.requests}: "
+        f"{per_row_requests / worker_faulty.requests:.1f}x fewer"
     )
     if any(r.lost or r.duplicated for r in runs):
         print("FAILED: rows were lost or duplicated")
