@@ -105,6 +105,7 @@ def community_json(c: Community) -> dict[str, Any]:
         "time_zone": c.time_zone,
         "lms_course_ids": list(c.lms_course_ids),
         "teams_channel_id": c.teams_channel_id,
+        "teams_channel_url": c.teams_channel_url,
         "leaderboard_enabled": c.leaderboard_enabled,
         "expert_weekly_limit_hours": c.expert_weekly_limit_hours,
         "archived": c.archived,
@@ -354,6 +355,31 @@ async def update_community(request: web.Request) -> web.Response:
         org.id, path_id(request, "community_id"), actor(request), **data
     )
     return ok(community_json(community))
+
+
+@routes.post("/api/v1/communities/{community_id}/teams-channel")
+async def request_teams_channel(request: web.Request) -> web.Response:
+    """Ask for a Teams channel for the community (created by the worker through Graph). With
+    the X-Acting-Person header the person must be an owner or facilitator; without it the
+    API key acts as the organisation's admin."""
+    org = organisation(request)
+    data = await json_body(request)
+    message = await services(request).communities.request_teams_channel(
+        org.id,
+        path_id(request, "community_id"),
+        acting(request),
+        field(data, "team_id", str),
+        field(data, "display_name", str, required=False, default=None),
+    )
+    return web.json_response(
+        {
+            "status": "requested",
+            "outbox_id": str(message.id),
+            "team_id": message.payload["team_id"],
+            "display_name": message.payload["display_name"],
+        },
+        status=202,
+    )
 
 
 @routes.post("/api/v1/communities/{community_id}/join")
@@ -1026,6 +1052,16 @@ OPENAPI: dict[str, Any] = {
                 leaderboard_enabled={"type": "boolean"},
                 expert_weekly_limit_hours={"type": "number"},
                 archived={"type": "boolean"},
+            ),
+        ),
+    },
+    "/api/v1/communities/{community_id}/teams-channel": {
+        "parameters": [path_param("community_id")],
+        "post": _op(
+            "Ask for a Teams channel for the community, created through Microsoft Graph by the "
+            "worker (owners, facilitators; without X-Acting-Person: the organisation's admin)",
+            body=_body(
+                ["team_id"], team_id={"type": "string", "format": "uuid"}, display_name=_TEXT
             ),
         ),
     },

@@ -90,6 +90,32 @@ def communities_search(ctx: Context, text: str, org_ref: str, limit: int) -> Non
         click.echo(line)
 
 
+@communities_group.command("teams-channel")
+@click.argument("community_ref")
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+@click.option("--team-id", required=True, help="The Teams team's id (its Microsoft 365 group id).")
+@click.option("--name", default=None, help="Channel name (default: the community's name).")
+@pass_ctx
+def communities_teams_channel(
+    ctx: Context, community_ref: str, org_ref: str, team_id: str, name: str | None
+) -> None:
+    """Ask for a Teams channel for a community; the worker creates it through Microsoft Graph
+    and keeps its id and link on the community."""
+
+    async def work(s: Services) -> str:
+        org = await s.people.organisation(org_ref)
+        community_id = parse_id(community_ref, "COMMUNITY")
+        message = await s.communities.request_teams_channel(
+            org.id, community_id, None, team_id, name
+        )
+        return (
+            f"requested channel {message.payload['display_name']!r} in team "
+            f"{message.payload['team_id']} (outbox row {message.id}); the worker creates it"
+        )
+
+    click.echo(run(ctx, work))
+
+
 @communities_group.group("analytics")
 def analytics_group() -> None:
     """Outcome analytics."""

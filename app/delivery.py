@@ -27,7 +27,7 @@ from core.calendar import (
     EventRecorder,
     EventRef,
 )
-from core.delivery import HandlerRegistry, Result, SkippedError
+from core.delivery import Handler, HandlerRegistry, Result, SkippedError
 from core.officehours.ports import BusyTimes
 from core.outbox import OutboxMessage, OutboxTopic
 from core.ports import UnitOfWork, UnitOfWorkFactory
@@ -88,7 +88,9 @@ async def register_graph(
     )
     registry.register_batch(OutboxTopic.CALENDAR_UPSERT, calendar.deliver_many, max_batch=20)
     registry.register_batch(OutboxTopic.CALENDAR_CANCEL, calendar.deliver_many, max_batch=20)
-    registry.register(OutboxTopic.TEAMS_CHANNEL, GraphChannels(client).deliver)
+    registry.register(
+        OutboxTopic.TEAMS_CHANNEL, channel_recorder(services, GraphChannels(client).deliver)
+    )
     if settings.graph_learning_provider_id:
         learning = LearningDelivery(
             VivaLearning(client, settings.graph_learning_provider_id),
@@ -114,6 +116,27 @@ def calendar_event_id(services: Services) -> EventIdLookup:
             return await uow.outbox.last_result_value(aggregate_type, aggregate_id, "event_id")
 
     return lookup
+
+
+def channel_recorder(services: Services, create: Handler) -> Handler:
+    """TEAMS_CHANNEL rows: create (or find) the channel, then keep it on the community."""
+
+    async def deliver(message: OutboxMessage) -> Result:
+        result = await create(message)
+        if message.aggregate_type == "community":
+            try:
+                community_id = UUID(message.aggregate_id)
+            except ValueError:
+                return result
+            await services.communities.record_teams_channel(
+                message.organisation_id,
+                community_id,
+                str(result["channel_id"]),
+                str(result.get("web_url") or ""),
+            )
+        return result
+
+    return deliver
 
 
 def link_recorder(services: Services) -> EventRecorder:

@@ -50,6 +50,8 @@ class Community:
     time_zone: str = "UTC"
     lms_course_ids: tuple[str, ...] = ()
     teams_channel_id: str | None = None
+    #: the channel's link in Teams, when peerlearn created it through Graph
+    teams_channel_url: str | None = None
     leaderboard_enabled: bool = True
     #: weekly hours an expert may spend on this community before analytics flags it
     expert_weekly_limit_hours: float = 4.0

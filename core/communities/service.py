@@ -80,6 +80,7 @@ from core.communities.ports import (
     SessionSeat,
     TagVocabulary,
 )
+from core.communities.teams_channel import channel_display_name, clean_team_id
 from core.errors import Conflict, InvalidInput, PersonNotFound
 from core.ids import new_id
 from core.outbox import OutboxMessage, OutboxTopic
@@ -369,7 +370,10 @@ class CommunitiesService:
             if "lms_course_ids" in changes:
                 community.lms_course_ids = clean_course_ids(changes["lms_course_ids"])
             if "teams_channel_id" in changes:
-                community.teams_channel_id = clean_channel(changes["teams_channel_id"])
+                channel = clean_channel(changes["teams_channel_id"])
+                if channel != community.teams_channel_id:
+                    community.teams_channel_url = None
+                community.teams_channel_id = channel
             for flag in ("leaderboard_enabled", "archived"):
                 if flag in changes:
                     if not isinstance(changes[flag], bool):
@@ -387,6 +391,58 @@ class CommunitiesService:
             await uow.communities.update(community)
             await uow.commit()
         return community
+
+    async def request_teams_channel(
+        self,
+        org_id: UUID,
+        community_id: UUID,
+        actor_id: UUID | None,
+        team_id: str,
+        display_name: str | None = None,
+    ) -> OutboxMessage:
+        """Ask for a channel for the community in a Teams team: an outbox row the worker
+        delivers through Graph (idempotent: a retry finds the channel by name rather than
+        making a second). Owners and facilitators ask; `actor_id=None` is the organisation's
+        admin (API key, CLI)."""
+        team = clean_team_id(team_id)
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            if actor_id is not None:
+                await self._host(uow, community, actor_id)
+            if community.archived:
+                raise CommunityArchived("this community is archived")
+            if community.teams_channel_id:
+                raise Conflict("this community already has a Teams channel")
+            message = OutboxMessage(
+                id=new_id(),
+                organisation_id=org_id,
+                kind=OutboxTopic.TEAMS_CHANNEL,
+                aggregate_type="community",
+                aggregate_id=str(community.id),
+                payload={
+                    "community_id": str(community.id),
+                    "team_id": team,
+                    "display_name": channel_display_name(display_name or community.name),
+                    "description": community.purpose[:1024],
+                },
+                created_at=self._clock.now(),
+            )
+            await uow.outbox.add(message)
+            await uow.commit()
+        return message
+
+    async def record_teams_channel(
+        self, org_id: UUID, community_id: UUID, channel_id: str, web_url: str
+    ) -> None:
+        """Keep the channel Graph created (the worker calls this after delivering)."""
+        async with self._uow() as uow:
+            community = await uow.communities.get(org_id, community_id)
+            if community is None:
+                return
+            community.teams_channel_id = clean_channel(channel_id)
+            community.teams_channel_url = web_url or None
+            await uow.communities.update(community)
+            await uow.commit()
 
     async def list_communities(
         self, org_id: UUID, viewer_id: UUID | None = None, include_archived: bool = False

@@ -439,6 +439,10 @@ class FakeGraph:
     def create_channel(self, body: Any, team: str) -> tuple[int, Any]:
         body = self._valid("channel", body)
         name = str(body.get("displayName", ""))
+        if not name or len(name) > 50 or any(c in CHANNEL_FORBIDDEN for c in name):
+            raise odata_error(400, "BadRequest", f"Channel name is not valid: {name!r}")
+        if name.startswith(("_", ".")) or name.endswith("."):
+            raise odata_error(400, "BadRequest", f"Channel name is not valid: {name!r}")
         if any(c["displayName"].lower() == name.lower() for c in self.channels.get(team, [])):
             raise odata_error(400, "NameAlreadyExists", f"Channel name already existed: {name}")
         channel = {
@@ -451,6 +455,10 @@ class FakeGraph:
 
     def list_channels(self, body: Any, team: str) -> tuple[int, Any]:
         return 200, {"value": list(self.channels.get(team, []))}
+
+
+#: characters Teams refuses in a channel name
+CHANNEL_FORBIDDEN = set("~#%&*{}+/\\:<>?|'\",")
 
 
 def _parse(value: dict[str, Any]) -> datetime:

@@ -23,6 +23,7 @@ class CommunityRow(Model):
     time_zone = fields.CharField(max_length=64, default="UTC")
     lms_course_ids: Any = fields.JSONField(default=list)
     teams_channel_id = fields.CharField(max_length=200, null=True)
+    teams_channel_url = fields.TextField(null=True)
     leaderboard_enabled = fields.BooleanField(default=True)
     expert_weekly_limit_hours = fields.FloatField(default=4.0)
     archived = fields.BooleanField(default=False)
