@@ -288,9 +288,10 @@ def slots_card(
         body.append(text("No free times in the coming weeks."))
     actions: list[dict[str, Any]] = []
     for slot in slots[:6]:
+        label = plain(slot["label"], 60)
         actions.append(
             execute(
-                plain(slot["label"], 60),
+                f"{label} · waitlist" if slot.get("full") else label,
                 verb,
                 {"type_id": str(slot["type_id"]), "start": str(slot["start"]), **(extra or {})},
             )
@@ -323,6 +324,9 @@ def booking_card(booking: Mapping[str, Any]) -> dict[str, Any]:
         },
     ]
     actions = []
+    join = join_action(booking)
+    if join:
+        actions.append(join)
     if status in ("confirmed", "pending"):
         actions.append(
             execute("Reschedule", "booking.reschedule_times", {"booking_id": str(booking["id"])})
@@ -350,11 +354,87 @@ def bookings_card(bookings: Sequence[Mapping[str, Any]], time_zone: str) -> dict
             ),
             {
                 "type": "ActionSet",
-                "actions": [execute("Cancel", "booking.cancel", {"booking_id": str(b["id"])})],
+                "actions": [
+                    *([join] if (join := join_action(b)) else []),
+                    execute("Cancel", "booking.cancel", {"booking_id": str(b["id"])}),
+                ],
             },
         ]
         body.append({"type": "Container", "separator": True, "items": items})
     return card(body)
+
+
+def join_action(booking: Mapping[str, Any]) -> dict[str, Any] | None:
+    """ "Join Teams meeting" when the booking's online meeting is known (an https Teams link)."""
+    url = booking.get("join_url")
+    if isinstance(url, str) and url.startswith("https://") and len(url) <= 2000:
+        return open_url("Join Teams meeting", url)
+    return None
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def waitlist_card(booking: Mapping[str, Any]) -> dict[str, Any]:
+    """A waitlist place. Keys: id, title, host, when, position (1 = next in line, or None)."""
+    position = booking.get("position")
+    place = (
+        f"{_ordinal(int(position))} in line"
+        if isinstance(position, int) and position > 0
+        else "in line"
+    )
+    return card(
+        [
+            heading("You're on the waitlist"),
+            {
+                "type": "FactSet",
+                "facts": [
+                    {"title": "What", "value": safe(booking.get("title"), 200)},
+                    {"title": "With", "value": safe(booking.get("host"), 120)},
+                    {"title": "When", "value": safe(booking.get("when"), 80)},
+                    {"title": "Your place", "value": place},
+                ],
+            },
+            text("What happens next", weight="Bolder", spacing="Medium"),
+            text(
+                "When a seat frees up, the first in line gets it automatically. I will message "
+                "you here, and you can keep the seat or give it back. Nothing to do until then."
+            ),
+        ],
+        [
+            execute("Leave the waitlist", "booking.cancel", {"booking_id": str(booking["id"])}),
+            execute("My bookings", "booking.mine"),
+        ],
+    )
+
+
+def seat_offered_card(fields: Mapping[str, Any], start: str | None) -> dict[str, Any]:
+    """The proactive notice when a waitlist seat became yours: keep it or give it back."""
+    facts = [{"title": "What", "value": safe(fields.get("title") or "office hours", 200)}]
+    if start:
+        facts.append({"title": "When", "value": safe(start, 80)})
+    other = fields.get("other_person")
+    if isinstance(other, Mapping) and other.get("name"):
+        facts.append({"title": "With", "value": safe(other["name"], 120)})
+    data = {"booking_id": str(fields.get("booking_id") or "")}
+    pending = fields.get("status") == "pending"
+    return card(
+        [
+            heading("A seat opened up for you"),
+            {"type": "FactSet", "facts": facts},
+            text(
+                "The seat is held for you"
+                + (", waiting for the host's approval." if pending else ".")
+                + " Can't make it? Give it back so the next person in line gets it."
+            ),
+        ],
+        [
+            execute("Keep my seat", "booking.claim", data),
+            execute("Give it back", "booking.release", data),
+        ],
+    )
 
 
 def reuse_card(question_id: str, title: str, hits: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

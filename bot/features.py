@@ -107,6 +107,8 @@ def install(bot: PeerlearnBot) -> None:
             "booking.reschedule": flows.reschedule,
             "booking.rate": flows.rate,
             "booking.mine": flows.mine,
+            "booking.claim": flows.claim,
+            "booking.release": flows.release,
             "question.ask": flows.ask_action,
             "question.route": flows.route,
             "question.resolved": flows.resolved,
@@ -163,16 +165,20 @@ class Flows:
         host_id = uuid_field(data, "host_id")
         host = await self._s.people.get_person(who.org_id, host_id)
         found = await self._free_slots(
-            who, await self._s.office_hours.list_types(who.org_id, host_id)
+            who, await self._s.office_hours.list_types(who.org_id, host_id), include_full=True
         )
         return cards.slots_card(host.name, found, who.person.time_zone)
 
-    async def _free_slots(self, who: Who, types: Any) -> list[dict[str, Any]]:
+    async def _free_slots(
+        self, who: Who, types: Any, *, include_full: bool = False
+    ) -> list[dict[str, Any]]:
+        """Bookable slots soonest first; with `include_full`, full ones too (to join their
+        waitlist)."""
         now = self._s.clock.now()
         found: list[dict[str, Any]] = []
         for t in types:
             for slot in await self._s.office_hours.slots(
-                who.org_id, t.id, now, now + timedelta(days=SLOT_DAYS), include_full=False
+                who.org_id, t.id, now, now + timedelta(days=SLOT_DAYS), include_full=include_full
             ):
                 found.append(
                     {
@@ -181,6 +187,7 @@ class Flows:
                         "start": slot.start_utc.isoformat(),
                         "label": when(slot.start_utc, who.person.time_zone),
                         "sort": slot.start_utc,
+                        "full": slot.seats_left <= 0,
                     }
                 )
         found.sort(key=lambda s: s["sort"])
@@ -271,7 +278,30 @@ class Flows:
         return cards.bookings_card(views, who.person.time_zone)
 
     async def _booking_card(self, who: Who, booking: Any) -> Reply:
-        return cards.booking_card(await self._view(who, booking))
+        view = await self._view(who, booking)
+        if booking.status == "waitlisted":
+            line = await self._s.office_hours.waitlist(
+                who.org_id, booking.type_id, booking.start_utc
+            )
+            ids = [b.id for b in line]
+            view["position"] = ids.index(booking.id) + 1 if booking.id in ids else None
+            return cards.waitlist_card(view)
+        return cards.booking_card(view)
+
+    async def claim(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        """ "Keep my seat" on the seat-offered notice: the seat is already held; confirm it."""
+        booking = await self._own_booking(who, data)
+        if booking.status in ("cancelled", "declined"):
+            return "That seat was given back, so it went to the next person in line."
+        return await self._booking_card(who, booking)
+
+    async def release(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        """ "Give it back" on the seat-offered notice: the next person in line gets the seat."""
+        booking = await self._own_booking(who, data)
+        if booking.status in ("cancelled", "declined"):
+            return "You already gave that seat back. Thank you!"
+        await self._s.office_hours.release(who.org_id, booking.id)
+        return "Done: the seat goes to the next person in line. Thank you for letting it go!"
 
     async def _view(self, who: Who, booking: Any) -> dict[str, Any]:
         t = await self._s.office_hours.get_type(who.org_id, booking.type_id)
@@ -282,6 +312,7 @@ class Flows:
             "host": host.name,
             "when": when(booking.start_utc, who.person.time_zone),
             "status": booking.status,
+            "join_url": getattr(booking, "join_url", "") if booking.status == "confirmed" else "",
         }
 
     # questions ------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def render(payload: Mapping[str, Any], time_zone: str = "UTC") -> dict[str, Any]
     template = str(payload.get("template") or "")
     nested = payload.get("fields")
     fields: Mapping[str, Any] = nested if isinstance(nested, dict) else payload
+    if template == "waitlist_promoted" and fields.get("booking_id"):
+        return cards.seat_offered_card(fields, when(fields.get("start_utc"), time_zone))
     if template in _BOOKING_TITLES:
         return _booking(template, fields, time_zone)
     if payload.get("kind") == "show_and_tell_agenda":

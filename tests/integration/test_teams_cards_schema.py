@@ -180,6 +180,106 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         ]
     ),
     "no office hours": lambda: cards.office_hours_card([]),
+    "slots with a full one": lambda: cards.slots_card(
+        HOSTILE,
+        [
+            {
+                "type_id": "t",
+                "title": HOSTILE,
+                "start": "2026-03-24T09:00:00+00:00",
+                "label": "Tue 24 Mar, 10:00",
+                "full": True,
+            }
+        ],
+        "Europe/Berlin",
+    ),
+    "booking with a Teams meeting": lambda: cards.booking_card(
+        {
+            "id": "b",
+            "title": HOSTILE,
+            "host": HOSTILE,
+            "when": "Tue 24 Mar, 10:00",
+            "status": "confirmed",
+            "join_url": "https://teams.microsoft.com/l/meetup-join/19%3ameeting_x%40thread.v2/0",
+        }
+    ),
+    "bookings with a Teams meeting": lambda: cards.bookings_card(
+        [
+            {
+                "id": "b",
+                "title": HOSTILE,
+                "host": HOSTILE,
+                "when": "Tue 24 Mar, 10:00",
+                "status": "confirmed",
+                "join_url": "https://teams.microsoft.com/l/meetup-join/x",
+            }
+        ],
+        "UTC",
+    ),
+    **{
+        f"waitlist place {position}": (
+            lambda position=position: cards.waitlist_card(
+                {
+                    "id": "b",
+                    "title": HOSTILE,
+                    "host": HOSTILE,
+                    "when": HOSTILE,
+                    "position": position,
+                }
+            )
+        )
+        for position in (1, 2, 3, 11, 22, None)
+    },
+    "seat offered": lambda: notices.render(
+        {
+            "template": "waitlist_promoted",
+            "fields": {**BOOKING, "booking_id": "b", "status": "confirmed"},
+        },
+        "Asia/Kolkata",
+    ),
+    "seat offered awaiting approval": lambda: notices.render(
+        {
+            "template": "waitlist_promoted",
+            "fields": {**BOOKING, "booking_id": "b", "status": "pending"},
+        },
+        "UTC",
+    ),
+    "my requests": lambda: cards.requests_card(
+        [
+            {
+                "offer_id": "o",
+                "question_id": "q",
+                "title": HOSTILE,
+                "status": "offered",
+                "due": HOSTILE,
+            },
+            {
+                "offer_id": "p",
+                "question_id": "r",
+                "title": HOSTILE,
+                "status": "accepted",
+                "due": None,
+            },
+        ]
+    ),
+    "no requests": lambda: cards.requests_card([]),
+    **{
+        f"request {status}": (
+            lambda status=status: cards.request_card(
+                {
+                    "offer_id": "o",
+                    "question_id": "q",
+                    "title": HOSTILE,
+                    "body": HOSTILE,
+                    "status": status,
+                    "due": HOSTILE,
+                    "asker": HOSTILE,
+                }
+            )
+        )
+        for status in ("offered", "accepted")
+    },
+    "answer in the thread": lambda: cards.thread_answer_card(HOSTILE, HOSTILE, HOSTILE),
     "offer": lambda: notices.render(
         {
             "template": "expertise.question_offered",
