@@ -653,9 +653,29 @@ class LtiService:
             created_at=self._clock.now(),
         )
         async with self._uow() as uow:
+            await self._check_target(uow, link)
             await uow.lti.add_link(link)
             await uow.commit()
         return link
+
+    @staticmethod
+    async def _check_target(uow: UnitOfWork, link: CourseLink) -> None:
+        """A community, cohort or expert link names one that exists in the organisation."""
+        if link.kind == "directory":
+            return
+        try:
+            target = UUID(link.target)
+        except ValueError:
+            raise InvalidInput(f"pick the {link.kind} to place") from None
+        org = link.organisation_id
+        if link.kind == "cohort":
+            found: object = await uow.cohorts.get(org, target)
+        elif link.kind == "community":
+            found = await uow.communities.get(org, target)
+        else:
+            found = await uow.people.get(org, target)
+        if found is None:
+            raise NotFound(f"no such {link.kind} in this organisation")
 
     async def link(self, organisation_id: UUID, link_id: UUID) -> CourseLink | None:
         async with self._uow() as uow:
@@ -755,6 +775,10 @@ class LtiService:
             return []
         activity_type = str(payload.get("activity_type") or "")
         activity_id = str(payload.get("activity_id") or "")
+        if not activity_type and payload.get("cohort_id"):
+            # a completed cohort or challenge, as the communities feature writes it
+            activity_type, activity_id = "cohort", str(payload["cohort_id"])
+        community_id = str(payload.get("community_id") or "")
         org_id = message.organisation_id
         scores: list[dict[str, Any]] = []
         async with self._uow() as uow:
@@ -772,7 +796,9 @@ class LtiService:
                 if SCORE_SCOPE not in placement.ags_scopes or placement.link_id is None:
                     continue
                 link = await uow.lti.get_link(org_id, placement.link_id)
-                if link is None or not completes(link, activity_type, activity_id, host_id):
+                if link is None or not completes(
+                    link, activity_type, activity_id, host_id, community_id
+                ):
                     continue
                 platform = await uow.lti.get_platform(placement.platform_id)
                 if platform is None or not platform.active or platform.organisation_id != org_id:
@@ -798,7 +824,9 @@ class LtiService:
                         "label": link.title,
                         "score_given": float(payload.get("score_given", 1.0)),
                         "score_maximum": float(payload.get("score_maximum", 1.0)),
-                        "comment": str(payload.get("activity_title") or "")[:500],
+                        "comment": str(payload.get("activity_title") or payload.get("title") or "")[
+                            :500
+                        ],
                         "activity_progress": str(payload.get("activity_progress") or "Completed"),
                         "grading_progress": str(payload.get("grading_progress") or "FullyGraded"),
                         "timestamp": str(
@@ -1008,14 +1036,24 @@ class LtiService:
         return people
 
 
-def completes(link: CourseLink, activity_type: str, activity_id: str, host_id: str | None) -> bool:
-    """Whether finishing an activity completes a graded course link."""
+def completes(
+    link: CourseLink,
+    activity_type: str,
+    activity_id: str,
+    host_id: str | None,
+    community_id: str = "",
+) -> bool:
+    """Whether finishing an activity completes a graded course link: attended office hours
+    for the directory or that expert, the placed cohort or challenge, or any cohort or
+    challenge of the placed community."""
     if not link.graded:
         return False
     if link.kind == "directory":
         return activity_type in ("office_hours", "session")
     if link.kind == "expert":
         return activity_type == "office_hours" and host_id is not None and link.target == host_id
+    if link.kind == "community" and activity_type in ("cohort", "challenge"):
+        return bool(community_id) and link.target == community_id
     return activity_type in ("community", "cohort", "challenge") and link.target == activity_id
 
 

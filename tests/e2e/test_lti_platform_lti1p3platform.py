@@ -16,6 +16,7 @@ from app.delivery import delivery_registry
 from app.worker import Worker
 from core.lti.model import Platform
 from tests.fakes.lti1p3_platform import CONTEXT, Lti1p3Platform
+from tests.fakes.lti_course import User
 from tests.fakes.lti_tool import Tool, browser, start_tool
 
 
@@ -46,45 +47,6 @@ async def registration(tool: Tool, platform: Lti1p3Platform, org: Any) -> Platfo
         deployment_ids=[platform.deployment_id],
         name="lti1p3platform",
     )
-
-
-class User:
-    """A browser clicking the peerlearn link in the platform's course."""
-
-    def __init__(self, tool: Tool, platform: Lti1p3Platform, user_id: str) -> None:
-        self.tool, self.platform, self.user_id = tool, platform, user_id
-        self.browser = browser()
-        self.page_url = ""
-
-    async def launch(self, deep_linking: bool = False) -> str:
-        url = self.platform.login_url(self.user_id, deep_linking=deep_linking)
-        async with self.browser.get(url, allow_redirects=False) as resp:
-            assert resp.status == 302, await resp.text()
-            authorize = resp.headers["Location"]
-        async with self.browser.get(authorize) as resp:
-            assert resp.status == 200, await resp.text()
-            form = await resp.json()
-        async with self.browser.post(
-            form["launch_url"],
-            data={"id_token": form["id_token"], "state": form["state"]},
-            allow_redirects=False,
-        ) as resp:
-            # the first page comes in the launch response, with its own address for later
-            assert resp.status == 200, await resp.text()
-            self.page_url = self.tool.url + resp.headers["Content-Location"]
-            return await resp.text()
-
-    async def page(self, url: str | None = None) -> str:
-        async with self.browser.get(url or self.page_url) as resp:
-            assert resp.status == 200, await resp.text()
-            return await resp.text()
-
-    async def submit(self, path: str, html: str, data: dict[str, str]) -> Any:
-        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-        assert csrf is not None
-        return self.browser.post(
-            self.page_url + path, data={"csrf": csrf.group(1), **data}, allow_redirects=False
-        )
 
 
 @pytest.fixture

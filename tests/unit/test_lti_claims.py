@@ -184,3 +184,7 @@ def test_which_completions_count_on_which_course_links() -> None:
     assert not completes(_link("expert", "h2"), "office_hours", "t1", "h1")
     assert completes(_link("cohort", "c1"), "cohort", "c1", None)
     assert not completes(_link("cohort", "c1"), "cohort", "c2", None)
+    # a graded community link counts a completed cohort or challenge of that community
+    assert completes(_link("community", "k1"), "cohort", "c1", None, "k1")
+    assert not completes(_link("community", "k1"), "cohort", "c1", None, "k2")
+    assert not completes(_link("community", "k1"), "office_hours", "t1", "h1", "k1")
