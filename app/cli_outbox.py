@@ -8,6 +8,7 @@ import signal
 import click
 
 from app.cli import Context, fail, outbox, pass_ctx, run
+from app.sweeper import sweeper_for
 from core.ids import parse_id
 from core.services import Services
 
@@ -38,20 +39,24 @@ def worker(ctx: Context, once: bool, concurrency: int, batch_size: int) -> None:
     config = WorkerConfig(batch_size=batch_size, concurrency=concurrency)
 
     async def work(s: Services) -> str:
+        sweeper = sweeper_for(settings.routing_sweep_seconds, s.expertise, s.clock)
         async with delivery_registry(settings, s) as registry:
             relay = Worker(s.uow, registry, s.clock, config)
             if once:
+                expired = await sweeper.tick() if sweeper is not None else None
                 stats = await relay.drain()
+                swept = f"; routing: {expired} offers timed out" if expired else ""
                 return (
                     f"claimed {stats.claimed}: done {stats.done}, skipped {stats.skipped}, "
-                    f"retry later {stats.retried}, dead {stats.dead}"
+                    f"retry later {stats.retried}, dead {stats.dead}{swept}"
                 )
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
             click.echo("outbox worker running (Ctrl+C stops it)")
-            await relay.run(stop)
+            jobs = [relay.run(stop)] + ([sweeper.run(stop)] if sweeper is not None else [])
+            await asyncio.gather(*jobs)
             return "outbox worker stopped"
 
     click.echo(run(ctx, work))

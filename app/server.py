@@ -12,6 +12,7 @@ from adapters.db import lifecycle
 from app.bootstrap import build_services
 from app.delivery import NO_GRAPH, run_worker
 from app.settings import Settings
+from app.sweeper import sweeper_for
 from app.web import create_app
 
 log = logging.getLogger(__name__)
@@ -37,14 +38,18 @@ async def serve_forever(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     if not settings.graph_configured:
         print(f"note: {NO_GRAPH}", flush=True)
-    relay = None
+    relay = sweep = None
     if settings.worker_in_process:
         relay = asyncio.create_task(run_worker(settings, services, stop))
         print("the outbox worker runs in this process (--without-worker turns it off)", flush=True)
+        sweeper = sweeper_for(settings.routing_sweep_seconds, services.expertise, services.clock)
+        if sweeper is not None:
+            sweep = asyncio.create_task(sweeper.run(stop))
     try:
         await stop.wait()
     finally:
-        if relay is not None:
-            await relay
+        for task in (relay, sweep):
+            if task is not None:
+                await task
         await runner.cleanup()
         await lifecycle.close()

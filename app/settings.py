@@ -39,6 +39,16 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(var: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{var} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"{var} must not be negative")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting peerlearn reads, with its environment variable in `ENV` below."""
@@ -50,6 +60,7 @@ class Settings:
     log_level: str = "INFO"
     secret_key: Secret = field(default_factory=lambda: Secret(""))
     run_worker_in_process: bool | None = None
+    routing_sweep_seconds: int = 60
     # Teams bot (Azure Bot registration)
     microsoft_app_id: str = ""
     microsoft_app_password: Secret = field(default_factory=lambda: Secret(""))
@@ -91,8 +102,8 @@ class Settings:
             if var not in env:
                 continue
             raw = env[var]
-            if f.name in {"port"}:
-                values[f.name] = int(raw)
+            if f.name in {"port", "routing_sweep_seconds"}:
+                values[f.name] = _int(var, raw)
             elif f.name == "run_worker_in_process":
                 values[f.name] = _bool(raw, True) if raw != "" else None
             elif f.type in ("Secret",) or "Secret" in str(f.type):
@@ -125,6 +136,10 @@ ENV: dict[str, tuple[str, str]] = {
     "run_worker_in_process": (
         "PEERLEARN_WORKER_IN_PROCESS",
         "run the outbox worker inside `serve` (default: on for SQLite, off for PostgreSQL)",
+    ),
+    "routing_sweep_seconds": (
+        "PEERLEARN_ROUTING_SWEEP_SECONDS",
+        "how often the worker moves unanswered routed questions on to the next experts once their offers time out (default `60`; `0` turns it off)",
     ),
     "microsoft_app_id": (
         "MICROSOFT_APP_ID",
