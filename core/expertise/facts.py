@@ -38,7 +38,8 @@ class LookupFacts:
             present = [pid for pid in ids if pid in people]
             profiles = await uow.expertise.get_profiles(org_id, present)
             requests = await uow.expertise.requests_since(org_id, present, week)
-        load = await availability.week_load(org_id, week)
+        hours = await availability.load_hours(org_id, present, week) if present else {}
+        # whether someone hosts office hours is left unknown: their free slot is looked up
         return {
             pid: PersonFacts(
                 person_id=pid,
@@ -46,8 +47,7 @@ class LookupFacts:
                 name=people[pid].name,
                 profile=profiles.get(pid),
                 requests_this_week=requests.get(pid, 0),
-                hours_this_week=float(load.hours.get(pid, 0.0)),
-                hosts_office_hours=pid in load.hosts,
+                hours_this_week=float(hours.get(pid, 0.0)),
             )
             for pid in present
         }
