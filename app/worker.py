@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from core.clock import Clock
 from core.delivery import (
@@ -72,6 +73,8 @@ class DrainStats:
 
 
 Outcome = Result | DeliveryError
+#: rows delivered together: one batch request, or one row for a one-at-a-time handler
+Unit = tuple[Route, list[OutboxMessage]]
 
 
 class Worker:
@@ -146,43 +149,70 @@ class Worker:
         log.info("outbox worker stopped")
 
     async def _pump(self, stop: asyncio.Event | None, max_claims: int | None = None) -> DrainStats:
-        """A pipeline: keep `concurrency` deliveries in flight and claim more as they finish,
-        until nothing is due and nothing is in flight (or `stop`)."""
+        """A pipeline: keep `concurrency` deliveries in flight, claim the next rows and record
+        finished ones in the background while they fly, until nothing is due and nothing is in
+        flight (or `stop`).
+
+        One claim and one recording transaction at a time; whatever finishes while a recording
+        runs goes into the next one. A row's successor in its aggregate becomes claimable only
+        once the row's outcome is recorded, so every recording is followed by another claim.
+        """
         total = DrainStats()
         kinds = self._registry.kinds()
         if not kinds:
             return total
-        waiting: deque[tuple[Route, list[OutboxMessage]]] = deque()
+        limit = self.config.concurrency
+        waiting: deque[Unit] = deque()
         running: dict[asyncio.Task[list[Outcome]], list[OutboxMessage]] = {}
+        finished: list[tuple[list[OutboxMessage], list[Outcome]]] = []
+        claiming: asyncio.Task[list[OutboxMessage]] | None = None
+        recording: asyncio.Task[None] | None = None
         may_have_more = True
         try:
             while stop is None or not stop.is_set():
-                room = len(waiting) < self.config.concurrency
-                if may_have_more and room and (max_claims is None or total.rounds < max_claims):
-                    claimed = await self._claim(kinds)
+                rounds_left = max_claims is None or total.rounds < max_claims
+                if claiming is None and may_have_more and len(waiting) < limit and rounds_left:
+                    claiming = asyncio.create_task(self._claim(kinds))
                     total.rounds += 1
-                    total.claimed += len(claimed)
-                    waiting.extend(self._units(claimed))
-                    may_have_more = bool(claimed)
+                if recording is None and finished:
+                    recording = asyncio.create_task(self._record(finished, total))
+                    finished = []
                 self._start(waiting, running)
-                if not running:
+                watched: set[asyncio.Future[Any]] = set(running)
+                watched.update(t for t in (claiming, recording) if t is not None)
+                if not watched:
                     break
-                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                finished = [(running.pop(task), task.result()) for task in done]
-                # the next requests go out before the database is touched, so Graph stays busy
-                # while everything that finished meanwhile is recorded in one transaction
-                self._start(waiting, running)
-                await self._record(finished, total)
-                # a finished row may unblock the next row of its aggregate
-                may_have_more = True
+                done, _ = await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    if task is claiming:
+                        claiming = None
+                        claimed: list[OutboxMessage] = task.result()
+                        total.claimed += len(claimed)
+                        waiting.extend(self._units(claimed))
+                        may_have_more = len(claimed) >= self.config.batch_size
+                    elif task is recording:
+                        recording = None
+                        task.result()
+                        may_have_more = True
+                    else:
+                        delivery = cast(asyncio.Task[list[Outcome]], task)
+                        finished.append((running.pop(delivery), delivery.result()))
         finally:
+            if claiming is not None:
+                claimed_late = await asyncio.gather(claiming, return_exceptions=True)
+                if isinstance(claimed_late[0], list):
+                    total.claimed += len(claimed_late[0])
+                    waiting.extend(self._units(claimed_late[0]))
             if running:
                 results = await asyncio.gather(*running, return_exceptions=True)
-                finished = [
+                finished += [
                     (messages, outcome)
                     for messages, outcome in zip(running.values(), results, strict=True)
                     if isinstance(outcome, list)
                 ]
+            if recording is not None:
+                await asyncio.gather(recording, return_exceptions=True)
+            if finished:
                 await self._record(finished, total)
             if waiting:
                 await self._release([m for _, messages in waiting for m in messages])
@@ -190,7 +220,7 @@ class Worker:
 
     def _start(
         self,
-        waiting: deque[tuple[Route, list[OutboxMessage]]],
+        waiting: deque[Unit],
         running: dict[asyncio.Task[list[Outcome]], list[OutboxMessage]],
     ) -> None:
         while waiting and len(running) < self.config.concurrency:
