@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 
 from app.cli import Context, pass_ctx, run
@@ -155,3 +157,83 @@ def keys_list(ctx: Context) -> None:
 
     for line in run(ctx, work):
         click.echo(line)
+
+
+@lti_group.command("register-url")
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Stop accepting the URL after this many days (default: until revoked).",
+)
+@click.option("--label", default="", help="A note for admins, e.g. 'Moodle production'.")
+@pass_ctx
+def register_url(ctx: Context, org_ref: str, expires_in_days: int | None, label: str) -> None:
+    """Print a dynamic registration URL for an organisation: the admin pastes it into the LMS.
+
+    The URL carries a secret naming the organisation (stored hashed; shown only now)."""
+
+    async def work(s: Services) -> list[str]:
+        org = await s.people.organisation(org_ref)
+        days = timedelta(days=expires_in_days) if expires_in_days else None
+        token, secret = await s.lti.issue_registration_token(org.id, expires_in=days, label=label)
+        until = (
+            f"until {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else "until revoked"
+        )
+        return [
+            s.lti.registration_url(secret),
+            f"registration URL {token.id} for {org.slug}, valid {until} "
+            f"(revoke: peerlearn lti register-url-revoke --org {org.slug} {token.id})",
+        ]
+
+    url, note = run(ctx, work)
+    click.echo(url)
+    click.echo(note, err=True)
+
+
+@lti_group.command("register-urls")
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+@pass_ctx
+def register_urls(ctx: Context, org_ref: str) -> None:
+    """List an organisation's registration URLs (their secrets are not kept)."""
+
+    async def work(s: Services) -> list[str]:
+        org = await s.people.organisation(org_ref)
+        now = s.clock.now()
+        lines = []
+        for t in await s.lti.registration_tokens(org.id):
+            if t.revoked_at is not None:
+                state = "revoked"
+            elif not t.usable(now):
+                state = "expired"
+            else:
+                state = "usable"
+            expires = f"{t.expires_at:%Y-%m-%d}" if t.expires_at else "never"
+            used = f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never"
+            lines.append(
+                f"{t.id}  {state:8} created {t.created_at:%Y-%m-%d}  expires {expires}  "
+                f"last used {used}  {t.label}"
+            )
+        return lines
+
+    lines = run(ctx, work)
+    if not lines:
+        click.echo("no registration URLs")
+    for line in lines:
+        click.echo(line)
+
+
+@lti_group.command("register-url-revoke")
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+@click.argument("token_id")
+@pass_ctx
+def register_url_revoke(ctx: Context, org_ref: str, token_id: str) -> None:
+    """Stop accepting a registration URL (registrations made with it stay)."""
+
+    async def work(s: Services) -> str:
+        org = await s.people.organisation(org_ref)
+        t = await s.lti.revoke_registration_token(org.id, parse_id(token_id, "registration URL"))
+        return f"registration URL {t.id} revoked"
+
+    click.echo(run(ctx, work))

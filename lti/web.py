@@ -671,14 +671,11 @@ async def register(request: web.Request) -> web.Response:
     services = _services(request)
     config_url = request.query.get("openid_configuration", "")
     token = request.query.get("registration_token", "")
-    org_ref = request.query.get("org", "")
     if not config_url.startswith(("https://", "http://")):
         raise LtiBadRequest(
             "openid_configuration", "the registration link has no openid_configuration URL"
         )
-    if not org_ref:
-        raise LtiBadRequest("org", "the registration link names no organisation (?org=…)")
-    org = await services.people.organisation(org_ref)
+    org_id, vouched = await _registering_organisation(request)
     http = request.app[lti_http_key]
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
@@ -735,13 +732,35 @@ async def register(request: web.Request) -> web.Response:
     deployment_id = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
     platform_conf = config.get(PLATFORM_CONFIGURATION) or {}
     platform = await services.lti.register_dynamic(
-        org.id,
+        org_id,
         endpoints,
         client_id,
         deployment_id if isinstance(deployment_id, str) else None,
         platform_name=str(platform_conf.get("product_family_code") or "")[:200],
+        vouched=vouched,
     )
     return render("registered.html", platform=platform)
+
+
+async def _registering_organisation(request: web.Request) -> tuple[UUID, bool]:
+    """Which organisation a registration is for, and whether its own registration URL vouches
+    for it: the secret in the URL `peerlearn lti register-url` printed; else `?org=` or, on a
+    single-organisation installation, the bare URL (those always wait for approval)."""
+    services = _services(request)
+    secret = request.match_info.get("secret", "")
+    if secret:
+        return await services.lti.registration_organisation(secret), True
+    org_ref = request.query.get("org", "")
+    if org_ref:
+        return (await services.people.organisation(org_ref)).id, False
+    sole = await services.lti.sole_organisation()
+    if sole is None:
+        raise LtiBadRequest(
+            "org",
+            "this registration URL names no organisation: use the one "
+            "`peerlearn lti register-url --org …` prints",
+        )
+    return sole, False
 
 
 async def _http_client(app: web.Application) -> Any:
@@ -769,6 +788,7 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     app.router.add_get("/lti/jwks", jwks)
     app.router.add_get("/.well-known/jwks.json", jwks)
     app.router.add_get("/lti/register", register)
+    app.router.add_get("/lti/register/{secret}", register)
     app.router.add_get("/lti/app/{token}", home)
     app.router.add_post("/lti/app/{token}/roster", roster_sync)
     app.router.add_post("/lti/app/{token}/deep-link", deep_link)

@@ -268,3 +268,21 @@ class LaunchContext:
     jwk: dict[str, Any] | None
     login: LoginState | None
     person: Person | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationToken:
+    """The secret in a dynamic registration URL: it names the organisation, so the admin pastes
+    one URL into the LMS. Only its sha256 is stored; it can be revoked and may expire."""
+
+    id: UUID
+    organisation_id: UUID
+    token_hash: str
+    created_at: datetime
+    label: str = ""
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

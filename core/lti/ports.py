@@ -14,6 +14,7 @@ from core.lti.model import (
     LtiSession,
     Placement,
     Platform,
+    RegistrationToken,
     RosterMember,
     ToolKey,
 )
@@ -37,6 +38,15 @@ class LtiRepository(Protocol):
     async def get_auto_approve(self, organisation_id: UUID) -> bool: ...
 
     async def set_auto_approve(self, organisation_id: UUID, value: bool) -> None: ...
+
+    # registration tokens ----------------------------------------------------------------------
+    async def add_registration_token(self, token: RegistrationToken) -> None: ...
+
+    async def registration_token(self, token_hash: str) -> RegistrationToken | None: ...
+
+    async def registration_tokens(self, organisation_id: UUID) -> Sequence[RegistrationToken]: ...
+
+    async def update_registration_token(self, token: RegistrationToken) -> None: ...
 
     # tool keys ------------------------------------------------------------------------------
     async def add_key(self, key: ToolKey) -> None: ...

@@ -8,6 +8,7 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -44,6 +45,7 @@ from core.lti.model import (
     Placement,
     Platform,
     RegistrationSource,
+    RegistrationToken,
     RosterMember,
     RosterSync,
     ToolKey,
@@ -249,11 +251,14 @@ class LtiService:
         client_id: str,
         deployment_id: str | None,
         platform_name: str = "",
+        *,
+        vouched: bool = True,
     ) -> Platform:
         """Store a dynamic registration: inactive until approved unless the organisation
-        opted into auto-approval."""
+        opted into auto-approval and the registration came with the organisation's own
+        registration URL (`vouched`; a URL naming the organisation in clear does not)."""
         async with self._uow() as uow:
-            auto = await uow.lti.get_auto_approve(organisation_id)
+            auto = vouched and await uow.lti.get_auto_approve(organisation_id)
         return await self.add_platform(
             organisation_id,
             issuer=endpoints["issuer"],
@@ -266,6 +271,75 @@ class LtiService:
             active=auto,
             source="dynamic",
         )
+
+    # registration URLs ----------------------------------------------------------------------
+    def registration_url(self, secret: str) -> str:
+        return f"{self.tool_url}/lti/register/{secret}"
+
+    async def issue_registration_token(
+        self, organisation_id: UUID, *, expires_in: timedelta | None = None, label: str = ""
+    ) -> tuple[RegistrationToken, str]:
+        """A dynamic registration URL for one organisation: returns the stored token and the
+        secret (shown once; only its hash is kept)."""
+        if expires_in is not None and expires_in <= timedelta(0):
+            raise InvalidInput("a registration URL expires in the future")
+        secret = secrets.token_urlsafe(24)
+        now = self._clock.now()
+        token = RegistrationToken(
+            id=new_id(),
+            organisation_id=organisation_id,
+            token_hash=sha256(secret),
+            created_at=now,
+            label=(label or "").strip()[:200],
+            expires_at=now + expires_in if expires_in is not None else None,
+        )
+        async with self._uow() as uow:
+            if not await uow.organisations.get(organisation_id):
+                raise NotFound("no such organisation")
+            await uow.lti.add_registration_token(token)
+            await uow.commit()
+        return token, secret
+
+    async def registration_tokens(self, organisation_id: UUID) -> Sequence[RegistrationToken]:
+        async with self._uow() as uow:
+            return await uow.lti.registration_tokens(organisation_id)
+
+    async def revoke_registration_token(
+        self, organisation_id: UUID, token_id: UUID
+    ) -> RegistrationToken:
+        async with self._uow() as uow:
+            found = next(
+                (t for t in await uow.lti.registration_tokens(organisation_id) if t.id == token_id),
+                None,
+            )
+            if found is None:
+                raise NotFound("no such registration URL in this organisation")
+            revoked = replace(found, revoked_at=found.revoked_at or self._clock.now())
+            await uow.lti.update_registration_token(revoked)
+            await uow.commit()
+        return revoked
+
+    async def registration_organisation(self, secret: str) -> UUID:
+        """The organisation a registration URL's secret names; unknown, revoked and expired
+        secrets are refused alike (nothing tells them apart to a stranger)."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            found = await uow.lti.registration_token(sha256(secret)) if secret else None
+            if found is None or not found.usable(now):
+                raise LtiRejected(
+                    "registration_token",
+                    "this registration URL is unknown, revoked or expired: ask your peerlearn "
+                    "admin for a new one",
+                )
+            await uow.lti.update_registration_token(replace(found, last_used_at=now))
+            await uow.commit()
+        return found.organisation_id
+
+    async def sole_organisation(self) -> UUID | None:
+        """The organisation of a single-organisation installation, else None."""
+        async with self._uow() as uow:
+            orgs = await uow.organisations.list()
+        return orgs[0].id if len(orgs) == 1 else None
 
     # tool keys ------------------------------------------------------------------------------
     async def signing_key(self) -> ToolKey:

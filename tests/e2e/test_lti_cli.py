@@ -83,3 +83,28 @@ def test_rotating_keys_publishes_the_new_key_first_and_keeps_the_old(db: str) ->
     new_kid = out.split()[-1]
     code, listed = _run(db, "lti", "keys", "list")
     assert listed.split() == [new_kid, first.strip()]
+
+
+def test_an_admin_prints_a_registration_url_lists_and_revokes_it(db: str) -> None:
+    _run(db, "org", "create", "acme", "--name", "Acme")
+    result = CliRunner().invoke(
+        cli,
+        ["--database-url", db, "lti", "register-url", "--org", "acme", "--expires-in-days", "7"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0
+    url = result.stdout.strip()
+    assert url.startswith("http") and "/lti/register/" in url and "acme" not in url
+    secret = url.rsplit("/", 1)[1]
+    assert len(secret) >= 32
+    code, out = _run(db, "lti", "register-urls", "--org", "acme")
+    assert code == 0 and " usable " in out and "last used never" in out
+    # only the hash is stored: the listing never shows the secret
+    assert secret not in out
+    token_id = out.split()[0]
+    code, out = _run(db, "lti", "register-url-revoke", "--org", "acme", token_id)
+    assert code == 0 and "revoked" in out
+    code, out = _run(db, "lti", "register-urls", "--org", "acme")
+    assert " revoked " in out
+    code, out = _run(db, "lti", "register-url", "--org", "nobody")
+    assert code == 2

@@ -4,6 +4,7 @@ organisation auto-approves), and refuses a configuration whose issuer does not m
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -70,19 +71,30 @@ async def tool(database_url: str, aiohttp_server: Any, org: Any) -> Tool:
     return await start_tool(database_url, aiohttp_server)
 
 
-async def _register(tool: Tool, lms: RegisteringPlatform) -> tuple[int, str]:
+async def _register(
+    tool: Tool, lms: RegisteringPlatform, url: str = "", **params: str
+) -> tuple[int, str]:
+    """What the LMS does with the URL the admin pasted: adds its configuration URL and its
+    own registration token, and opens it."""
+    if not url:
+        url, params = tool.url + "/lti/register", {"org": "acme", **params}
     async with (
         browser() as b,
         b.get(
-            tool.url + "/lti/register",
+            url,
             params={
                 "openid_configuration": lms.url + "/.well-known/openid-configuration",
                 "registration_token": "reg-token-1",
-                "org": "acme",
+                **params,
             },
         ) as resp,
     ):
         return resp.status, await resp.text()
+
+
+async def _registration_url(tool: Tool, org: Any, **kwargs: Any) -> tuple[Any, str]:
+    token, secret = await tool.services.lti.issue_registration_token(org.id, **kwargs)
+    return token, tool.services.lti.registration_url(secret)
 
 
 async def test_a_dynamic_registration_waits_for_approval(
@@ -129,10 +141,67 @@ async def test_an_organisation_with_auto_approval_is_active_at_once(
     tool: Tool, lms: RegisteringPlatform, org: Any
 ) -> None:
     await tool.services.lti.set_auto_approve(org.id, True)
-    status, html = await _register(tool, lms)
+    _, url = await _registration_url(tool, org)
+    status, html = await _register(tool, lms, url)
     assert status == 200 and "is active" in html
     (platform,) = await tool.services.lti.platforms()
-    assert platform.active
+    assert platform.active and platform.organisation_id == org.id
+
+
+async def test_a_url_naming_the_organisation_in_clear_is_never_auto_approved(
+    tool: Tool, lms: RegisteringPlatform, org: Any
+) -> None:
+    await tool.services.lti.set_auto_approve(org.id, True)
+    status, html = await _register(tool, lms)
+    assert status == 200 and "waits for approval" in html
+    (platform,) = await tool.services.lti.platforms()
+    assert not platform.active
+
+
+async def test_the_admin_pastes_one_url_carrying_the_organisation(
+    tool: Tool, lms: RegisteringPlatform, org: Any
+) -> None:
+    other = await tool.services.people.create_organisation("globex", "Globex")
+    token, url = await _registration_url(tool, other, expires_in=timedelta(days=7))
+    assert "globex" not in url and "?" not in url
+    status, html = await _register(tool, lms, url)
+    assert status == 200 and "waits for approval" in html
+    (platform,) = await tool.services.lti.platforms()
+    assert platform.organisation_id == other.id and platform.client_id == "dyn-client-1"
+    assert lms.tokens_seen == ["Bearer reg-token-1"]
+    (listed,) = await tool.services.lti.registration_tokens(other.id)
+    assert listed.id == token.id and listed.last_used_at is not None
+    assert listed.token_hash not in url
+
+
+async def test_unknown_revoked_and_expired_registration_urls_are_refused(
+    tool: Tool, lms: RegisteringPlatform, org: Any
+) -> None:
+    status, html = await _register(tool, lms, tool.url + "/lti/register/not-a-real-secret")
+    assert status == 403 and "<code>registration_token</code>" in html
+    assert "ask your peerlearn admin for a new one" in html
+    revoked, url = await _registration_url(tool, org)
+    await tool.services.lti.revoke_registration_token(org.id, revoked.id)
+    status, html = await _register(tool, lms, url)
+    assert status == 403 and "<code>registration_token</code>" in html
+    _, url = await _registration_url(tool, org, expires_in=timedelta(hours=1))
+    assert (await _register(tool, lms, url))[0] == 200
+    tool.clock.advance(timedelta(hours=2))
+    status, html = await _register(tool, lms, url)
+    assert status == 403 and "<code>registration_token</code>" in html
+    # refused before anything is asked of the platform or stored
+    assert len(lms.registrations) == 1
+    assert len(await tool.services.lti.platforms()) == 1
+
+
+async def test_a_single_organisation_install_accepts_the_bare_url(
+    tool: Tool, lms: RegisteringPlatform, org: Any
+) -> None:
+    await tool.services.lti.set_auto_approve(org.id, True)
+    status, html = await _register(tool, lms, tool.url + "/lti/register")
+    assert status == 200 and "waits for approval" in html
+    (platform,) = await tool.services.lti.platforms()
+    assert platform.organisation_id == org.id and not platform.active
 
 
 async def test_a_configuration_claiming_another_issuer_is_refused(
@@ -145,9 +214,10 @@ async def test_a_configuration_claiming_another_issuer_is_refused(
     assert await tool.services.lti.platforms() == []
 
 
-async def test_a_registration_link_without_an_organisation_is_a_400(
+async def test_a_bare_registration_link_with_several_organisations_is_a_400(
     tool: Tool, lms: RegisteringPlatform
 ) -> None:
+    await tool.services.people.create_organisation("globex", "Globex")
     async with (
         browser() as b,
         b.get(
@@ -156,6 +226,7 @@ async def test_a_registration_link_without_an_organisation_is_a_400(
         ) as resp,
     ):
         assert resp.status == 400
+        assert "peerlearn lti register-url" in await resp.text()
     assert lms.registrations == []
 
 

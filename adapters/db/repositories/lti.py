@@ -15,6 +15,7 @@ from adapters.db.tables.lti import (
     LtiOrgSettingsRow,
     LtiPlacementRow,
     LtiPlatformRow,
+    LtiRegistrationTokenRow,
     LtiRosterRow,
     LtiSessionRow,
     LtiToolKeyRow,
@@ -26,6 +27,7 @@ from core.lti.model import (
     LtiSession,
     Placement,
     Platform,
+    RegistrationToken,
     RosterMember,
     ToolKey,
 )
@@ -101,6 +103,19 @@ def _placement(row: LtiPlacementRow) -> Placement:
     )
 
 
+def _registration_token(row: LtiRegistrationTokenRow) -> RegistrationToken:
+    return RegistrationToken(
+        id=row.id,
+        organisation_id=row.organisation_id,
+        token_hash=row.token_hash,
+        created_at=row.created_at,
+        label=row.label,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+        last_used_at=row.last_used_at,
+    )
+
+
 class DbLti:
     # platforms ------------------------------------------------------------------------------
     async def add_platform(self, platform: Platform) -> None:
@@ -158,6 +173,37 @@ class DbLti:
     async def set_auto_approve(self, organisation_id: UUID, value: bool) -> None:
         await LtiOrgSettingsRow.update_or_create(
             defaults={"auto_approve": value}, organisation_id=organisation_id
+        )
+
+    # registration tokens ----------------------------------------------------------------------
+    async def add_registration_token(self, token: RegistrationToken) -> None:
+        await LtiRegistrationTokenRow.create(
+            id=token.id,
+            organisation_id=token.organisation_id,
+            token_hash=token.token_hash,
+            label=token.label,
+            created_at=token.created_at,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
+        )
+
+    async def registration_token(self, token_hash: str) -> RegistrationToken | None:
+        row = await LtiRegistrationTokenRow.get_or_none(token_hash=token_hash)
+        return _registration_token(row) if row else None
+
+    async def registration_tokens(self, organisation_id: UUID) -> Sequence[RegistrationToken]:
+        rows = await LtiRegistrationTokenRow.filter(organisation_id=organisation_id).order_by(
+            "created_at"
+        )
+        return [_registration_token(r) for r in rows]
+
+    async def update_registration_token(self, token: RegistrationToken) -> None:
+        await LtiRegistrationTokenRow.filter(id=token.id).update(
+            label=token.label,
+            expires_at=token.expires_at,
+            revoked_at=token.revoked_at,
+            last_used_at=token.last_used_at,
         )
 
     # tool keys ------------------------------------------------------------------------------

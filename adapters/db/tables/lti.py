@@ -48,6 +48,22 @@ class LtiOrgSettingsRow(Model):
         table = "lti_org_settings"
 
 
+class LtiRegistrationTokenRow(Model):
+    """A dynamic registration URL's secret (sha256 only), naming the organisation."""
+
+    id = fields.UUIDField(primary_key=True)
+    organisation_id = fields.UUIDField(db_index=True)
+    token_hash = fields.CharField(max_length=64, unique=True)
+    label = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)
+    revoked_at = fields.DatetimeField(null=True)
+    last_used_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "lti_registration_token"
+
+
 class LtiToolKeyRow(Model):
     kid = fields.CharField(max_length=100, primary_key=True)
     private_pem = fields.TextField()
