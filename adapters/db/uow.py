@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import Any
 
@@ -66,8 +67,18 @@ class DbUnitOfWork:
         self._committed = False
 
     async def __aenter__(self) -> DbUnitOfWork:
-        self._tx = in_transaction()
-        await self._tx.__aenter__()
+        tx = in_transaction()
+        try:
+            await tx.__aenter__()
+        except BaseException as exc:
+            # when BEGIN fails (the server dropped the connection: a restart, a terminated
+            # backend) tortoise keeps the connection checked out and leaves this task's
+            # connection context on the dead transaction, so every later unit of work would
+            # become a savepoint on it: hand both back before raising
+            with contextlib.suppress(Exception):
+                await tx.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        self._tx = tx
         self._committed = False
         return self
 
