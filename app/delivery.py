@@ -21,6 +21,8 @@ from app.lti_delivery import register_lms
 from app.settings import Settings
 from app.teams import register_teams_notices
 from core.calendar import (
+    Attendee,
+    AttendeeLookup,
     CalendarDelivery,
     CalendarLink,
     EventIdLookup,
@@ -84,7 +86,10 @@ async def register_graph(
     await client.warm_up()
 
     calendar = CalendarDelivery(
-        GraphCalendar(client), calendar_event_id(services), recorders=[link_recorder(services)]
+        GraphCalendar(client),
+        calendar_event_id(services),
+        recorders=[link_recorder(services)],
+        current_attendees=session_attendees(services),
     )
     registry.register_batch(OutboxTopic.CALENDAR_UPSERT, calendar.deliver_many, max_batch=20)
     registry.register_batch(OutboxTopic.CALENDAR_CANCEL, calendar.deliver_many, max_batch=20)
@@ -137,6 +142,29 @@ def channel_recorder(services: Services, create: Handler) -> Handler:
         return result
 
     return deliver
+
+
+def session_attendees(services: Services) -> AttendeeLookup:
+    """Who a group session's one event invites now: the people holding a confirmed seat."""
+
+    async def lookup(org_id: UUID, aggregate_type: str, aggregate_id: str) -> list[Attendee]:
+        if aggregate_type != "occurrence":
+            return []
+        try:
+            occurrence_id = UUID(aggregate_id)
+        except ValueError:
+            return []
+        async with services.uow() as uow:
+            confirmed = await uow.bookings.for_occurrence(occurrence_id, ("confirmed",))
+            people = await uow.people.get_many(org_id, [b.person_id for b in confirmed])
+        by_id = {p.id: p for p in people}
+        return [
+            Attendee(person.email, person.name)
+            for b in confirmed
+            if (person := by_id.get(b.person_id)) is not None and person.email
+        ]
+
+    return lookup
 
 
 def link_recorder(services: Services) -> EventRecorder:

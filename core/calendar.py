@@ -5,8 +5,10 @@ Payload contract (built at write time with `CalendarEventSpec.to_payload()`; the
 spelling — `organizer: {email}`, `start_utc`, `end_utc`, `is_online_meeting` — is read too):
 
 - the outbox row's aggregate is the calendar event's owner: a booking for one-to-one sessions, the
-  session occurrence for group sessions (every upsert then carries the full attendee list, so the
-  one event keeps its attendees up to date);
+  session occurrence for group sessions. A group session's payload says
+  `"attendees_from": "aggregate"`: its attendees are looked up when the row is delivered (who
+  holds a confirmed seat then), so booking stays O(1) however big the session, and every patch
+  sends the one event's current full list;
 - `calendar.upsert` creates the event the first time (idempotent: the transaction id is the outbox
   row id) and patches it afterwards; `calendar.cancel` cancels it with `reason` as the comment;
 - the event id comes from the payload when known, otherwise from the result of the aggregate's
@@ -16,7 +18,7 @@ spelling — `organizer: {email}`, `start_utc`, `end_utc`, `is_online_meeting` �
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -182,6 +184,8 @@ class CalendarSync(Protocol):
 EventIdLookup = Callable[[str, str], Awaitable[str | None]]
 #: told about every created, updated or cancelled event, e.g. to keep the booking's join URL
 EventRecorder = Callable[[OutboxMessage, EventRef], Awaitable[None]]
+#: (organisation_id, aggregate_type, aggregate_id) → the attendees the aggregate's event has now
+AttendeeLookup = Callable[[UUID, str, str], Awaitable[list[Attendee]]]
 
 
 @dataclass
@@ -191,6 +195,8 @@ class CalendarDelivery:
     calendar: CalendarSync
     lookup_event_id: EventIdLookup
     recorders: list[EventRecorder] = field(default_factory=list)
+    #: resolves `"attendees_from": "aggregate"` payloads (group sessions)
+    current_attendees: AttendeeLookup | None = None
 
     async def deliver(self, message: OutboxMessage) -> Result:
         (outcome,) = await self.deliver_many([message])
@@ -238,4 +244,15 @@ class CalendarDelivery:
                 raise SkippedError("no calendar event was created for it")
             return CancelEvent(str(organizer), known, str(payload.get("reason") or ""))
         spec = CalendarEventSpec.from_payload(payload)
+        if payload.get("attendees_from") == "aggregate":
+            if self.current_attendees is None:
+                raise PermanentError("no attendee lookup for a group session's event")
+            attendees = await self.current_attendees(
+                message.organisation_id, message.aggregate_type, message.aggregate_id
+            )
+            if not attendees and not known:
+                # everyone left before the event was made: the cancel that follows has nothing
+                # to cancel either
+                raise SkippedError("nobody holds a seat any more")
+            spec = replace(spec, attendees=tuple(attendees))
         return UpsertEvent(str(message.id), spec, known)

@@ -347,7 +347,6 @@ class OfficeHoursService:
         A retried request with the same idempotency key returns the first booking."""
         key = _clean_key(idempotency_key)
         start = ensure_utc(start)
-        await self._refresh_busy(org_id, type_id, start)
         try:
             async with self._uow() as uow:
                 if key:
@@ -490,7 +489,10 @@ class OfficeHoursService:
         if not is_slot_start(t, start):
             raise NotASlot("that time is not one of the slots these office hours offer")
         tiny = start + timedelta(microseconds=1)
-        occupancy = await self._occupancy(uow, t, start, start + t.slot_length)
+        # the host's calendar is asked again (not the slot pages' brief cache): a meeting added
+        # since the slots were shown must not be double-booked; before the first write, so no
+        # row lock is held while Graph answers
+        occupancy = await self._occupancy(uow, t, start, start + t.slot_length, fresh=True)
         if compute_slots(t, start, tiny, now, occupancy, include_full=True):
             return
         free = Occupancy(occupancy.taken, occupancy.busy)
@@ -502,15 +504,6 @@ class OfficeHoursService:
                 "the host now has a meeting in their calendar at that time: please pick another slot"
             )
         raise SlotUnavailable("the host is busy at that time")
-
-    async def _refresh_busy(self, org_id: UUID, type_id: UUID, start: datetime) -> None:
-        """Ask the host's calendar again, outside the booking transaction: the slot page may
-        have shown free time from the brief cache. The answer refreshes that cache, which the
-        booking's own checks then read."""
-        async with self._uow() as uow:
-            t = await uow.office_hours_types.get(org_id, type_id)
-        if t is not None:
-            await self._busy.busy(org_id, [t.host_id], start, start + t.slot_length, fresh=True)
 
     async def _occurrence(self, uow: UnitOfWork, t: OfficeHoursType, start: datetime) -> Occurrence:
         return await uow.occurrences.ensure(
@@ -624,10 +617,6 @@ class OfficeHoursService:
     async def reschedule(self, org_id: UUID, booking_id: UUID, new_start: datetime) -> Booking:
         """Move a booking to another slot of the same type; the old seat goes to the waitlist."""
         new_start = ensure_utc(new_start)
-        async with self._uow() as uow:
-            before = await uow.bookings.get(org_id, booking_id)
-        if before is not None:
-            await self._refresh_busy(org_id, before.type_id, new_start)
         async with self._uow() as uow:
             b = await self._booking(uow, org_id, booking_id)
             if not b.holds_seat:
@@ -861,7 +850,13 @@ class OfficeHoursService:
         return await self._person(uow, t.organisation_id, t.host_id)
 
     async def _occupancy(
-        self, uow: UnitOfWork, t: OfficeHoursType, start: datetime, end: datetime
+        self,
+        uow: UnitOfWork,
+        t: OfficeHoursType,
+        start: datetime,
+        end: datetime,
+        *,
+        fresh: bool = False,
     ) -> Occupancy:
         # what the rules need to see: the whole ISO week (per-week limit), the local day
         # (per-day limit), or only what overlaps the slots with their buffers
@@ -873,7 +868,7 @@ class OfficeHoursService:
             lo = start - timedelta(minutes=t.buffer_before_minutes)
             hi = end + t.slot_length + timedelta(minutes=t.buffer_after_minutes)
         occs = await uow.occurrences.list_taken(t.organisation_id, [t.host_id], lo, hi)
-        busy = await self._busy.busy(t.organisation_id, [t.host_id], start, end)
+        busy = await self._busy.busy(t.organisation_id, [t.host_id], start, end, fresh=fresh)
         return _occupancy_from(t, occs, busy.get(t.host_id, []))
 
     def _message(self, b: Booking, kind: str, payload: dict[str, Any]) -> OutboxMessage:
@@ -924,23 +919,23 @@ class OfficeHoursService:
         return occ if occ is not None and occ.capacity > 1 else None
 
     async def _group_calendar(
-        self, uow: UnitOfWork, t: OfficeHoursType, occ: Occurrence, host: Person, reason: str = ""
+        self,
+        uow: UnitOfWork,
+        t: OfficeHoursType,
+        occ: Occurrence,
+        host: Person,
+        reason: str | None = None,
     ) -> None:
         """A group session keeps one event on the host's calendar, owned by the occurrence: each
-        change writes its full attendee list (the first creates the event, later ones patch it),
-        and the event is cancelled once nobody holds a confirmed seat. Rows of one aggregate are
-        delivered in order, so an update never overtakes the create."""
-        confirmed = await uow.bookings.for_occurrence(occ.id, ("confirmed",))
-        found = {
-            p.id: p
-            for p in await uow.people.get_many(t.organisation_id, [b.person_id for b in confirmed])
-        }
-        attendees = [person_json(found[b.person_id]) for b in confirmed if b.person_id in found]
+        change writes a row (the first creates the event, later ones patch its attendees, which
+        are looked up when the row is delivered), and when a seat was given up (`reason`) with
+        nobody confirmed left, the event is cancelled. Rows of one aggregate are delivered in
+        order, so an update never overtakes the create."""
         payload: dict[str, Any] = {
             "occurrence_id": str(occ.id),
             "office_hours_id": str(t.id),
             "organizer": person_json(host),
-            "attendees": attendees,
+            "attendees_from": "aggregate",
             "start_utc": occ.start_utc.isoformat(),
             "end_utc": occ.end_utc.isoformat(),
             "time_zone": t.time_zone,
@@ -950,7 +945,7 @@ class OfficeHoursService:
             "is_online_meeting": t.location.online,
         }
         kind = OutboxTopic.CALENDAR_UPSERT
-        if not attendees:
+        if reason is not None and not await uow.bookings.for_occurrence(occ.id, ("confirmed",)):
             kind = OutboxTopic.CALENDAR_CANCEL
             payload["reason"] = reason or "cancelled"
         await uow.outbox.add(

@@ -13,7 +13,12 @@ from uuid import UUID
 
 import pytest
 
-from app.delivery import calendar_event_id, delivery_registry, link_recorder
+from app.delivery import (
+    calendar_event_id,
+    delivery_registry,
+    link_recorder,
+    session_attendees,
+)
 from app.settings import Settings
 from app.worker import Worker, WorkerConfig
 from core.calendar import CalendarDelivery
@@ -55,7 +60,12 @@ async def calendar(request: pytest.FixtureRequest, services: Services) -> AsyncI
             return await inner(ops)
 
         fake.apply = counted  # type: ignore[method-assign]
-        delivery = CalendarDelivery(fake, calendar_event_id(services), [link_recorder(services)])
+        delivery = CalendarDelivery(
+            fake,
+            calendar_event_id(services),
+            [link_recorder(services)],
+            current_attendees=session_attendees(services),
+        )
         registry = HandlerRegistry()
         registry.register_batch(OutboxTopic.CALENDAR_UPSERT, delivery.deliver_many)
         registry.register_batch(OutboxTopic.CALENDAR_CANCEL, delivery.deliver_many)
@@ -205,3 +215,16 @@ async def test_one_to_one_bookings_still_get_an_event_each(
     await services.office_hours.book(s.org_id, s.type_id, s.people["ben"], later)
     await settle(calendar, services, clock)
     assert sorted(calendar.live().values()) == [emails("ana"), emails("ben")]
+
+
+async def test_a_session_emptied_before_the_worker_ran_never_reaches_the_calendar(
+    calendar: Calendar, services: Services, org: Any, clock: FixedClock
+) -> None:
+    s = await group_session(services, org)
+    ana, ben = await book(services, s, "ana"), await book(services, s, "ben")
+    for b in (ana, ben):
+        await services.office_hours.cancel(s.org_id, b, "plans changed")
+    before = calendar.requests()
+    await settle(calendar, services, clock)
+    assert calendar.live() == {}
+    assert calendar.requests() == before  # nothing to create, nothing to cancel
