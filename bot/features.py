@@ -134,16 +134,15 @@ class Flows:
         if len(topic) < 2:
             return "What should they know about? For example **find kubernetes networking**."
         result = await self._s.expertise.match(who.org_id, topic, asker_id=who.person.id, top=3)
-        ids = [e.person_id for e in result.experts]
-        people = {p.id: p for p in await self._people(who, ids)}
-        now = self._s.clock.now()
-        free = await self._s.office_hours.next_free_slots(who.org_id, ids, now) if ids else {}
+        # the match already looked up each expert's next free slot; names come from a
+        # short-lived cache, so a turn costs the match and nothing else
+        people = await self._bot.people_view(who.org_id, [e.person_id for e in result.experts])
         experts = []
         for expert in result.experts:
             person = people.get(expert.person_id)
             if person is None:
                 continue
-            slot = free.get(expert.person_id)
+            slot = expert.next_free
             experts.append(
                 {
                     "person_id": person.id,
@@ -155,10 +154,6 @@ class Flows:
                 }
             )
         return cards.experts_card(topic, experts)
-
-    async def _people(self, who: Who, ids: list[UUID]) -> list[Any]:
-        async with self._s.uow() as uow:
-            return list(await uow.people.get_many(who.org_id, ids))
 
     # office hours -----------------------------------------------------------------------------
     async def slots(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:

@@ -106,6 +106,8 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         self._remember_limit = remember_limit
         # (tenant, AAD object id) → (monotonic time, person): a short-lived cache of identities
         self._people: OrderedDict[tuple[str, str], tuple[float, Person]] = OrderedDict()
+        # (organisation, person) → (monotonic time, person): people shown on cards
+        self._shown: OrderedDict[tuple[UUID, UUID], tuple[float, Person]] = OrderedDict()
         self.intents: list[Intent] = list(INTENTS)
         self.commands: dict[str, CommandHandler] = {
             "help": self._cmd_help,
@@ -174,11 +176,35 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
             return None
         return person
 
+    async def people_view(self, org_id: UUID, ids: list[UUID]) -> dict[UUID, Person]:
+        """People to show (names, emails, zones), from a cache of `PERSON_TTL` seconds: the same
+        experts come up turn after turn, and a name changed a few seconds ago can wait."""
+        now = time.monotonic()
+        found: dict[UUID, Person] = {}
+        missing: list[UUID] = []
+        for pid in ids:
+            entry = self._shown.get((org_id, pid))
+            if entry is not None and now - entry[0] <= PERSON_TTL:
+                found[pid] = entry[1]
+            else:
+                missing.append(pid)
+        if missing:
+            async with self.services.uow() as uow:
+                for person in await uow.people.get_many(org_id, missing):
+                    found[person.id] = person
+                    self._shown[(org_id, person.id)] = (now, person)
+                    self._shown.move_to_end((org_id, person.id))
+            while len(self._shown) > self._remember_limit:
+                self._shown.popitem(last=False)
+        return found
+
     def forget_person(self, person_id: UUID) -> None:
         """Drop a cached person after the bot changed them."""
         for key, (_, person) in list(self._people.items()):
             if person.id == person_id:
                 self._people.pop(key, None)
+        for shown in [k for k in self._shown if k[1] == person_id]:
+            self._shown.pop(shown, None)
 
     def thread_reference(self, ctx: TurnContext, who: Who) -> ConversationRef | None:
         """The channel thread (or group chat) this activity belongs to; None in personal chat.

@@ -43,6 +43,9 @@ class RankedExpert:
     relevance: float
     reasons: tuple[str, ...]
     factors: dict[str, float] = field(default_factory=dict)
+    #: the next free office-hours slot when it was looked up (always for the experts returned
+    #: by `match` who host office hours), so front doors need not ask again
+    next_free: datetime | None = None
 
 
 def week_start(now: datetime) -> datetime:
@@ -187,6 +190,7 @@ def blend(
         relevance=candidate.relevance,
         reasons=tuple(reasons) or ("knows this topic",),
         factors=factors,
+        next_free=ctx.next_free,
     )
 
 
