@@ -404,19 +404,18 @@ async def _course_page(
             cohorts=cohorts,
             **context,
         )
+    from lti.learner import booking_rows
+
     view = await services.lti.course_view(session, placement)
-    titles = {t.id: t.title for t in view.kinds}
+    bookings, waitlist = await booking_rows(services, session, view, zone)
     return render(
         "home.html",
         link=view.link,
         cohort=await _cohort_panel(services, session, view),
-        community=await _course_community(services, session, view),
+        community=await _course_community(services, session, view, zone),
         experts=await _experts(services, session, view, zone),
-        bookings=[
-            {"booking": b, "title": titles.get(b.type_id, ""), "when": _local(b.start_utc, zone)}
-            for b in view.bookings
-            if b.status in ("pending", "confirmed", "waitlisted")
-        ],
+        bookings=bookings,
+        waitlist=waitlist,
         roster=view.roster,
         summary=view.summary,
         notice=notice,
@@ -425,9 +424,12 @@ async def _course_page(
 
 
 async def _course_community(
-    services: Services, session: LtiSession, view: CourseView
+    services: Services, session: LtiSession, view: CourseView, zone: str
 ) -> dict[str, Any] | None:
-    """The course community: its library, open questions and cohorts; outcomes for instructors."""
+    """The course community: its library, questions, cohorts and show-and-tell; outcomes for
+    instructors."""
+    from lti.learner import contributes, show_and_tell
+
     ids = view.community_ids
     if not ids:
         return None
@@ -440,7 +442,15 @@ async def _course_community(
         cohorts = await communities.cohorts(org, ids[0], viewer)
     except PeerlearnError:
         # an approval-only community the viewer has not joined: show its name only
-        return {"id": ids[0], "name": "", "posts": [], "questions": [], "cohorts": []}
+        return {
+            "id": ids[0],
+            "name": "",
+            "posts": [],
+            "questions": [],
+            "cohorts": [],
+            "show": None,
+            "member": False,
+        }
     report = await communities.analytics(org, ids[0]) if session.is_instructor else None
     return {
         "id": ids[0],
@@ -450,6 +460,8 @@ async def _course_community(
         "questions": questions,
         "cohorts": cohorts,
         "report": report,
+        "show": await show_and_tell(services, session, ids[0], zone),
+        "member": contributes(found),
     }
 
 
@@ -798,6 +810,9 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     app.router.add_post("/lti/app/{token}/cohort/join", cohort_join)
     app.router.add_post("/lti/app/{token}/cohort/check-in", cohort_check_in)
     app.router.add_post("/lti/app/{token}/cohort/leave", cohort_leave)
+    from lti import learner
+
+    learner.add_routes(app)
 
 
 __all__ = ["LTI", "setup"]

@@ -232,9 +232,10 @@ MAX_OFFERED = 12
 def offered_kinds(
     link: CourseLink | None, kinds: Sequence[OfficeHoursType]
 ) -> list[OfficeHoursType]:
-    """The active office hours a placement offers: one expert's, those matching the link's
-    topics (in their topics, title or description), or all."""
-    active = [t for t in kinds if not t.paused and not t.archived]
+    """The active experts' office hours a placement offers (community sessions such as
+    show-and-tell are signed up for in the community): one expert's, those matching the
+    link's topics (in their topics, title or description), or all."""
+    active = [t for t in kinds if t.owner_kind == "expert" and not t.paused and not t.archived]
     if link is not None and link.kind == "expert":
         return [t for t in active if str(t.host_id) == link.target]
     if link is not None and link.topics:

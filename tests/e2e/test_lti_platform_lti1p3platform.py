@@ -348,7 +348,7 @@ async def test_a_learner_asks_the_course_community_and_the_instructor_sees_the_o
         assert resp.status == 303
         html = await ada.page(tool.url + resp.headers["Location"])
     # user text is escaped
-    assert 'How do I &lt;join&gt; two tables? <span class="note">(open)</span>' in html
+    assert 'How do I &lt;join&gt; two tables?</a> <span class="note">(open)</span>' in html
     tool.clock.advance(timedelta(minutes=5))
     html = await grace.launch()
     assert "0/1</strong> questions answered" in html
