@@ -9,7 +9,7 @@ from uuid import UUID
 from aiohttp import web
 
 from api.http import field, json_body, organisation, path_id, services
-from api.openapi import operation, path_param
+from api.openapi import operation, path_param, query_param
 from core.errors import InvalidInput
 from core.expertise.model import Answer, Question, RoutingOffer, Skill
 from core.expertise.ranking import RankedExpert
@@ -322,9 +322,32 @@ async def route(request: web.Request) -> web.Response:
 
 @routes.post("/api/v1/questions/{question_id}/resolved-by-reuse")
 async def resolved(request: web.Request) -> web.Response:
+    """This answered it: optionally which reused question or resource, and who says so."""
     org = organisation(request)
-    q = await services(request).expertise.resolve_by_reuse(org.id, path_id(request, "question_id"))
+    data = await json_body(request) if request.can_read_body else {}
+    q = await services(request).expertise.resolve_by_reuse(
+        org.id,
+        path_id(request, "question_id"),
+        by=_optional_id(data, "asker_id"),
+        reused_question_id=_optional_id(data, "reused_question_id"),
+        resource_id=field(data, "resource_id", str, required=False),
+    )
     return web.json_response(question_json(q))
+
+
+@routes.get("/api/v1/expert-analytics")
+async def expert_analytics(request: web.Request) -> web.Response:
+    """Questions asked in a period and how many were deflected by reuse (default 12 weeks)."""
+    org = organisation(request)
+    figures = await services(request).expertise.deflection_figures(
+        org.id, _query_when(request, "start"), _query_when(request, "end")
+    )
+    return web.json_response(figures.as_dict())
+
+
+def _query_when(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    return _when({name: raw}, name) if raw else None
 
 
 @routes.post("/api/v1/questions/{question_id}/answers")
@@ -501,7 +524,30 @@ OPENAPI = {
     },
     "/api/v1/questions/{question_id}/resolved-by-reuse": {
         "parameters": [path_param("question_id")],
-        "post": operation("The asker found the answer in what was reused", tag="questions"),
+        "post": operation(
+            "This answered it: the asker stops at a reused question or resource (a deflection)",
+            tag="questions",
+            body={
+                "type": "object",
+                "properties": {
+                    "asker_id": {"type": "string", "format": "uuid"},
+                    "reused_question_id": {"type": "string", "format": "uuid"},
+                    "resource_id": {"type": "string", "maxLength": 200},
+                },
+            },
+        ),
+    },
+    "/api/v1/expert-analytics": {
+        "get": operation(
+            "Questions asked in a period, deflected by reuse (by source), routed and answered",
+            tag="questions",
+            params=[
+                query_param(
+                    "start", {"type": "string", "format": "date-time"}, "default: 12 weeks ago"
+                ),
+                query_param("end", {"type": "string", "format": "date-time"}, "default: now"),
+            ],
+        ),
     },
     "/api/v1/questions/{question_id}/answers": {
         "parameters": [path_param("question_id")],

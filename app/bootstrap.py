@@ -70,6 +70,7 @@ def build_services(
     )
     services.communities.sessions = OfficeHoursSessions(services.office_hours, factory)
     services.communities.bookings = OfficeHoursFigures(services.office_hours, factory)
+    services.communities.deflection = expertise
     # expertise reads office hours and the library; they are built above
     expertise.availability = services.office_hours
     expertise.resources = LibraryResources(services.communities)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,52 @@ def experts_sweep(ctx: Context) -> None:
         return await s.expertise.sweep()
 
     click.echo(f"{run(ctx, work)} offers expired and re-routed")
+
+
+@experts_group.command("analytics")
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+@click.option("--start", default=None, help="ISO time with offset (default: 12 weeks ago).")
+@click.option("--end", default=None, help="ISO time with offset (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def experts_analytics(
+    ctx: Context, org_ref: str, start: str | None, end: str | None, as_json: bool
+) -> None:
+    """Questions asked in a period: how many the askers resolved from reused answers or
+    resources (deflection), and how many were routed and answered."""
+    period = (_moment(start, "--start"), _moment(end, "--end"))
+
+    async def work(s: Services) -> dict[str, Any]:
+        org = await s.people.organisation(org_ref)
+        return (await s.expertise.deflection_figures(org.id, *period)).as_dict()
+
+    figures = run(ctx, work)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    share = figures["deflection_share"]
+    click.echo(f"{figures['start'][:10]} – {figures['end'][:10]}")
+    click.echo(f"questions asked   {figures['questions_asked']}")
+    click.echo(
+        f"deflected         {figures['deflected']}"
+        + (f" ({share:.0%})" if share is not None else "")
+        + f": {figures['deflected_by_answered_question']} by an answered question, "
+        f"{figures['deflected_by_resource']} by a resource"
+    )
+    click.echo(f"routed            {figures['routed']}")
+    click.echo(f"answered          {figures['answered']}")
+
+
+def _moment(value: str | None, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"{name} is a time such as 2026-03-01T00:00:00+00:00")
+    if moment.tzinfo is None:
+        fail(f"{name} needs a UTC offset")
+    return moment
 
 
 @click.group("skills")

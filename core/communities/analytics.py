@@ -23,6 +23,7 @@ from uuid import UUID
 
 from core.communities.model import Recognition
 from core.communities.ports import ActivityData, BookingFigures, ReportFacts
+from core.expertise.model import DeflectionFigures
 
 ANSWER_HOURS = 0.25
 DEMO_HOURS = 0.5
@@ -75,6 +76,10 @@ class Report:
     posts: int
     expert_load: tuple[ExpertLoad, ...] = ()
     weekly: tuple[WeekActivity, ...] = field(default_factory=tuple)
+    #: questions asked to experts (organisation reports) and those resolved by reuse
+    expert_questions_asked: int = 0
+    expert_questions_deflected: int = 0
+    expert_deflection_share: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +100,9 @@ class Report:
             "cohort_completion_share": self.cohort_completion_share,
             "active_contributors": self.active_contributors,
             "posts": self.posts,
+            "expert_questions_asked": self.expert_questions_asked,
+            "expert_questions_deflected": self.expert_questions_deflected,
+            "expert_deflection_share": self.expert_deflection_share,
             "expert_load": [
                 {
                     "person_id": str(e.person_id),
@@ -135,8 +143,10 @@ def compute(
     limits: Mapping[UUID, float],
     default_limit: float,
     bookings: BookingFigures | None = None,
+    expert: DeflectionFigures | None = None,
 ) -> Report:
-    """Figures for `facts` between `start` (inclusive) and `end` (exclusive).
+    """Figures for `facts` between `start` (inclusive) and `end` (exclusive); `expert` adds the
+    expert questions' deflection by reuse (organisation reports).
 
     `limits` maps community ids to their weekly expert limit; an expert active in several
     communities is held to the strictest of them.
@@ -196,6 +206,9 @@ def compute(
         posts=sum(1 for _, at in facts.posts if start <= at < end),
         expert_load=tuple(load),
         weekly=tuple(weekly(facts, start, end)),
+        expert_questions_asked=expert.asked if expert else 0,
+        expert_questions_deflected=expert.deflected if expert else 0,
+        expert_deflection_share=expert.share if expert else None,
     )
 
 

@@ -22,6 +22,7 @@ from core.communities.model import (
     PostRevision,
     Question,
 )
+from core.expertise.model import DeflectionFigures
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,15 @@ class BookingFigures:
     attended: int = 0
     #: hosted hours per expert in the period
     hosted_hours: Mapping[UUID, float] = field(default_factory=dict)
+
+
+class DeflectionStats(Protocol):
+    """Expert questions asked in a period and how many the askers resolved from reused answers
+    or resources (implemented by the expertise feature), for the organisation's report."""
+
+    async def deflection_figures(
+        self, org_id: UUID, start: datetime | None = None, end: datetime | None = None
+    ) -> DeflectionFigures: ...
 
 
 class BookingStats(Protocol):

@@ -75,6 +75,7 @@ from core.communities.model import (
 from core.communities.pairing import pair_up, pairs_of
 from core.communities.ports import (
     BookingStats,
+    DeflectionStats,
     EvidenceSink,
     SessionBooking,
     SessionSeat,
@@ -186,10 +187,12 @@ class CommunitiesService:
         self._evidence = evidence
         #: bookings and attendance for analytics; app/ wires office hours in
         self.bookings = bookings
+        #: expert questions deflected by reuse, for organisation reports; app/ wires it in
+        self.deflection: DeflectionStats | None = None
 
     def with_clock(self, clock: Clock) -> CommunitiesService:
         """The same service on another clock: for simulations and back-dated demo data."""
-        return CommunitiesService(
+        twin = CommunitiesService(
             self._uow,
             clock,
             self._tags,
@@ -198,6 +201,8 @@ class CommunitiesService:
             self._renderer,
             self.sessions,
         )
+        twin.deflection = self.deflection
+        return twin
 
     # helpers -----------------------------------------------------------------------------
     async def _person(self, uow: UnitOfWork, org_id: UUID, person_id: UUID) -> None:
@@ -1530,8 +1535,18 @@ class CommunitiesService:
         bookings = None
         if self.bookings is not None:
             bookings = await self.bookings.figures(org_id, hosts, start, end)
+        expert = None
+        if self.deflection is not None and community_id is None:
+            expert = await self.deflection.deflection_figures(org_id, start, end)
         return analytics.compute(
-            scope, facts, start, end, limits=limits, default_limit=default, bookings=bookings
+            scope,
+            facts,
+            start,
+            end,
+            limits=limits,
+            default_limit=default,
+            bookings=bookings,
+            expert=expert,
         )
 
     async def export_analytics(

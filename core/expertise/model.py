@@ -13,6 +13,9 @@ EvidenceKind = Literal["answer", "accepted_answer", "office_hours", "resource", 
 EVIDENCE_KINDS: tuple[str, ...] = ("answer", "accepted_answer", "office_hours", "resource", "demo")
 QuestionStatus = Literal["open", "routed", "answered", "deflected", "closed"]
 OfferStatus = Literal["offered", "accepted", "declined", "expired", "closed"]
+#: what answered a deflected question: an earlier answered question, a library resource, or
+#: the asker did not say
+DeflectionSource = Literal["question", "resource", "unspecified"]
 
 MAX_QUESTION_CHARS = 20_000
 MAX_TAGS = 20
@@ -155,6 +158,51 @@ class RoutingOffer:
     reason: str = ""
     suggested_id: UUID | None = None
     decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Deflection:
+    """The asker stopped at what was reused: nobody had to be asked."""
+
+    id: UUID
+    organisation_id: UUID
+    question_id: UUID
+    asker_id: UUID | None
+    source: DeflectionSource
+    #: the answered question's id or the resource's id ("" when unspecified)
+    ref: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeflectionFigures:
+    """Questions asked in a period (imported history left out) and what became of them."""
+
+    start: datetime
+    end: datetime
+    asked: int = 0
+    deflected: int = 0
+    by_question: int = 0
+    by_resource: int = 0
+    routed: int = 0
+    answered: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return round(self.deflected / self.asked, 4) if self.asked else None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "questions_asked": self.asked,
+            "deflected": self.deflected,
+            "deflected_by_answered_question": self.by_question,
+            "deflected_by_resource": self.by_resource,
+            "deflection_share": self.share,
+            "routed": self.routed,
+            "answered": self.answered,
+        }
 
 
 def clean_level(level: object) -> int:

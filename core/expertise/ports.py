@@ -10,6 +10,8 @@ from uuid import UUID
 
 from core.expertise.model import (
     Answer,
+    Deflection,
+    DeflectionFigures,
     Endorsement,
     Evidence,
     ExpertProfile,
@@ -121,6 +123,16 @@ class ExpertiseRepository(Protocol):
 
     async def due_offers(self, now: datetime, limit: int = 500) -> Sequence[RoutingOffer]: ...
 
+    # deflection -----------------------------------------------------------------------------
+    async def add_deflection(self, deflection: Deflection) -> None: ...
+
+    async def deflection_figures(
+        self, org_id: UUID, start: datetime, end: datetime
+    ) -> DeflectionFigures:
+        """Questions asked in [start, end) (imports left out): how many were deflected (and by
+        what), routed and answered."""
+        ...
+
     async def requests_since(
         self, org_id: UUID, person_ids: Collection[UUID], since: datetime
     ) -> dict[UUID, int]:
@@ -137,7 +149,10 @@ class ExpertiseRepository(Protocol):
 @dataclass(frozen=True)
 class MatchQuery:
     text: str
+    #: the skills the question is tagged with
     skill_ids: tuple[UUID, ...] = ()
+    #: skills only named in its text: weaker evidence of what it is about than a tag
+    named_skill_ids: tuple[UUID, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ from core.expertise.model import (
     Answer,
     AnswerNotFound,
     DeclaredSkill,
+    Deflection,
+    DeflectionFigures,
+    DeflectionSource,
     Endorsement,
     Evidence,
     ExpertProfile,
@@ -455,7 +458,8 @@ class ExpertiseService:
         vocabulary = await self._index.vocabulary(org_id)
         known = vocabulary.keys if infer_tags else {}
         inferred = [known[p] for p in phrases(f"{title} {body}") if p in known]
-        query = MatchQuery(f"{title}\n{body}", tuple(dict.fromkeys([*skill_ids, *inferred])))
+        named = tuple(s for s in dict.fromkeys(inferred) if s not in skill_ids)
+        query = MatchQuery(f"{title}\n{body}", tuple(dict.fromkeys(skill_ids)), named)
         skip = set(exclude) | ({asker_id} if asker_id else set())
         # a shortlist by relevance; availability, load and time zones reorder it
         found = await self._index.candidates(org_id, query, skip, min(top * 2 + 10, 100))
@@ -475,7 +479,9 @@ class ExpertiseService:
             top,
         )
         salt = f"{asker_id}|{title}|{now:%Y%m%d%H}"
-        return MatchResult(order(ranked, salt)[:top], query.skill_ids, unknown)
+        return MatchResult(
+            order(ranked, salt)[:top], (*query.skill_ids, *query.named_skill_ids), unknown
+        )
 
     async def _blend_all(
         self,
@@ -583,21 +589,70 @@ class ExpertiseService:
                 await uow.expertise.offers_for(org_id, q.id),
             )
 
-    async def resolve_by_reuse(self, org_id: UUID, question_id: UUID) -> Question:
-        """The asker found their answer in what was reused: nobody needs to be asked."""
+    async def resolve_by_reuse(
+        self,
+        org_id: UUID,
+        question_id: UUID,
+        *,
+        by: UUID | None = None,
+        reused_question_id: UUID | None = None,
+        resource_id: str | None = None,
+    ) -> Question:
+        """This answered it: the asker stops at what was reused (an answered question or a
+        library resource, when they say which), nobody needs to be asked, and analytics count
+        a deflection. Open offers close. `by`, when given, must be the asker."""
+        if reused_question_id is not None and resource_id is not None:
+            raise InvalidInput("say which question or which resource answered it, not both")
+        if resource_id is not None:
+            resource_id = resource_id.strip()
+            if not resource_id or len(resource_id) > 200:
+                raise InvalidInput("a resource id is 1–200 characters")
+        now = self._clock.now()
         async with self._uow() as uow:
             q = await _question(uow, org_id, question_id)
+            if by is not None and q.asker_id is not None and by != q.asker_id:
+                raise Forbidden("only the asker says what answered their question")
             if q.status not in ("open", "routed"):
                 raise QuestionClosed(f"the question is already {q.status}")
+            source: DeflectionSource = "unspecified"
+            ref = ""
+            if reused_question_id is not None:
+                reused = await uow.expertise.get_question(org_id, reused_question_id)
+                if reused is None or reused.id == q.id or reused.status != "answered":
+                    raise QuestionNotFound("no such answered question in this organisation")
+                source, ref = "question", str(reused.id)
+            elif resource_id is not None:
+                source, ref = "resource", resource_id
             q.status = "deflected"
             for offer in await uow.expertise.offers_for(org_id, q.id):
                 if offer.status in ("offered", "accepted"):
                     offer.status = "closed"
-                    offer.decided_at = self._clock.now()
+                    offer.decided_at = now
                     await uow.expertise.update_offer(offer)
             await uow.expertise.update_question(q)
+            await uow.expertise.add_deflection(
+                Deflection(new_id(), org_id, q.id, q.asker_id, source, ref, now)
+            )
             await uow.commit()
         return q
+
+    async def deflection_figures(
+        self, org_id: UUID, start: datetime | None = None, end: datetime | None = None
+    ) -> DeflectionFigures:
+        """Questions asked in the period (default: the last 12 weeks) and how many the askers
+        resolved from reused answers and resources, by source; routed and answered beside."""
+        # by default up to and including this second
+        end = end or self._clock.now() + timedelta(seconds=1)
+        start = start or end - timedelta(weeks=12)
+        if start.tzinfo is None or end.tzinfo is None:
+            raise InvalidInput("the period needs UTC offsets")
+        if start >= end:
+            raise InvalidInput("the period starts before it ends")
+        if end - start > timedelta(days=800):
+            raise InvalidInput("a report covers at most two years")
+        async with self._uow() as uow:
+            await _org_exists(uow, org_id)
+            return await uow.expertise.deflection_figures(org_id, start, end)
 
     async def route(
         self, org_id: UUID, question_id: UUID, k: int | None = None

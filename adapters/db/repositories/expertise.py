@@ -21,6 +21,7 @@ from adapters.db.tables.expertise import (
     AnswerRow,
     ChangeRow,
     DeclaredSkillRow,
+    DeflectionRow,
     EndorsementRow,
     EvidenceRow,
     OfferRow,
@@ -35,6 +36,8 @@ from adapters.search.expert_index import mark_changed
 from core.expertise.model import (
     Answer,
     DeclaredSkill,
+    Deflection,
+    DeflectionFigures,
     Endorsement,
     Evidence,
     ExpertProfile,
@@ -622,6 +625,47 @@ class DbExpertise:
             await OfferRow.filter(status="offered", due_at__lte=now).order_by("due_at").limit(limit)
         )
         return [_offer(r) for r in rows]
+
+    # deflection -----------------------------------------------------------------------------
+    async def add_deflection(self, deflection: Deflection) -> None:
+        d = deflection
+        await DeflectionRow.create(
+            id=d.id,
+            organisation_id=d.organisation_id,
+            question_id=d.question_id,
+            asker_id=d.asker_id,
+            source=d.source,
+            ref=d.ref,
+            created_at=d.created_at,
+        )
+
+    async def deflection_figures(
+        self, org_id: UUID, start: datetime, end: datetime
+    ) -> DeflectionFigures:
+        asked = await QuestionRow.filter(
+            organisation_id=org_id,
+            source_key__isnull=True,
+            created_at__gte=start,
+            created_at__lt=end,
+        ).values_list("id", "status", "route_round")
+        ids = {_uuid(i) for i, _, _ in asked}
+        sources = await DeflectionRow.filter(
+            organisation_id=org_id, created_at__gte=start
+        ).values_list("question_id", "source")
+        by_source = {
+            source: sum(1 for q, s in sources if s == source and _uuid(q) in ids)
+            for source in ("question", "resource")
+        }
+        return DeflectionFigures(
+            start=start,
+            end=end,
+            asked=len(asked),
+            deflected=sum(1 for _, status, _ in asked if status == "deflected"),
+            by_question=by_source["question"],
+            by_resource=by_source["resource"],
+            routed=sum(1 for _, _, rounds in asked if rounds),
+            answered=sum(1 for _, status, _ in asked if status == "answered"),
+        )
 
     async def requests_since(
         self, org_id: UUID, person_ids: Collection[UUID], since: datetime

@@ -154,6 +154,23 @@ class OfferRow(Model):
         )
 
 
+class DeflectionRow(Model):
+    """A question the asker resolved from reused answers or resources (one per question)."""
+
+    id = fields.UUIDField(primary_key=True)
+    organisation_id = fields.UUIDField()
+    question_id = fields.UUIDField()
+    asker_id = fields.UUIDField(null=True)
+    source = fields.CharField(max_length=16)
+    ref = fields.CharField(max_length=200, default="")
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "expertise_deflection"
+        unique_together = (("organisation_id", "question_id"),)
+        indexes = (("organisation_id", "created_at"),)
+
+
 class ChangeRow(Model):
     """What changed, in order: search indexes in every process catch up from here."""
 
