@@ -460,7 +460,7 @@ class OfficeHoursService:
         )
         await uow.bookings.add(booking)
         if status == "confirmed":
-            await self._calendar_upsert(uow, t, booking, host, person)
+            await self._calendar_upsert(uow, t, booking, host, person, occ)
             await self._notify(uow, booking, person.id, "booking_confirmed", t, host)
             await self._notify(uow, booking, host.id, "booking_received", t, person)
         elif status == "pending":
@@ -902,9 +902,19 @@ class OfficeHoursService:
         }
 
     async def _calendar_upsert(
-        self, uow: UnitOfWork, t: OfficeHoursType, b: Booking, host: Person, person: Person
+        self,
+        uow: UnitOfWork,
+        t: OfficeHoursType,
+        b: Booking,
+        host: Person,
+        person: Person,
+        occ: Occurrence | None = None,
     ) -> None:
-        group = await self._group_occurrence(uow, b.occurrence_id)
+        """`occ`, when the caller has the booking's occurrence at hand, saves reading it."""
+        if occ is not None and occ.id == b.occurrence_id:
+            group = occ if occ.capacity > 1 else None
+        else:
+            group = await self._group_occurrence(uow, b.occurrence_id)
         if group is not None:
             await self._group_calendar(uow, t, group, host)
             return
