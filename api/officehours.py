@@ -300,6 +300,20 @@ async def cancel_booking(request: web.Request) -> web.Response:
     return web.json_response(booking_json(b))
 
 
+@routes.post("/api/v1/office-hours/{type_id}/sessions/cancel")
+async def cancel_session(request: web.Request) -> web.Response:
+    """The host calls off one sitting: all its bookings and its calendar event are cancelled."""
+    org = organisation(request)
+    data = await json_body(request)
+    cancelled = await services(request).office_hours.cancel_session(
+        org.id,
+        path_id(request, "type_id"),
+        parse_time(field(data, "start", str), "start"),
+        field(data, "reason", str, required=False, default=""),
+    )
+    return web.json_response({"items": [booking_json(b) for b in cancelled]})
+
+
 @routes.post("/api/v1/bookings/{booking_id}/release")
 async def release_booking(request: web.Request) -> web.Response:
     org = organisation(request)
@@ -576,6 +590,23 @@ OPENAPI: dict[str, dict[str, Any]] = {
             ),
             "parameters": [IDEMPOTENCY],
         },
+    },
+    "/api/v1/office-hours/{type_id}/sessions/cancel": {
+        "parameters": [path_param("type_id")],
+        "post": operation(
+            "Call off one sitting: every booking and waitlist place is cancelled, the people "
+            "told, and its calendar event cancelled once",
+            tag=_T,
+            response=_items(BOOKING),
+            body={
+                "type": "object",
+                "required": ["start"],
+                "properties": {
+                    "start": {"type": "string", "format": "date-time"},
+                    "reason": {"type": "string"},
+                },
+            },
+        ),
     },
     "/api/v1/bookings": {
         "get": operation(

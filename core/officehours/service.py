@@ -531,6 +531,56 @@ class OfficeHoursService:
             await uow.commit()
         return booking
 
+    async def cancel_session(
+        self, org_id: UUID, type_id: UUID, start: datetime, reason: str = ""
+    ) -> list[Booking]:
+        """The host calls off one sitting: every booking and waitlist place of it is cancelled
+        and each person told, and its calendar event (one shared event for a group session)
+        is cancelled once, with `reason` as the comment."""
+        reason = (reason or "").strip()
+        if len(reason) > 1000:
+            raise InvalidInput("a reason is limited to 1000 characters")
+        start = ensure_utc(start)
+        async with self._uow() as uow:
+            t = await self._type(uow, org_id, type_id)
+            if not is_slot_start(t, start):
+                raise NotASlot("that time is not one of the slots these office hours offer")
+            occ = await uow.occurrences.find(t.id, start)
+            if occ is None:
+                return []
+            now = self._clock.now()
+            if occ.start_utc <= now:
+                raise InvalidTransition("a session that has started can no longer be cancelled")
+            host = await self._host(uow, t)
+            group = occ if occ.capacity > 1 else None
+            bookings = list(
+                await uow.bookings.for_occurrence(occ.id, ("pending", "confirmed", "waitlisted"))
+            )
+            people = {
+                p.id: p for p in await uow.people.get_many(org_id, [b.person_id for b in bookings])
+            }
+            for b in bookings:
+                previous = b.status
+                b.status, b.cancel_reason = "cancelled", reason or "cancelled by the host"
+                b.updated_at = now
+                b.sequence += 1
+                await uow.bookings.update(b)
+                if previous != "waitlisted":
+                    await uow.occurrences.release_seat(occ.id)
+                person = people.get(b.person_id)
+                if person is None:
+                    continue
+                if previous == "confirmed" and group is None:
+                    await self._calendar_cancel(uow, t, b, host, person, b.cancel_reason)
+                await self._notify(
+                    uow, b, person.id, "booking_cancelled", t, host, reason=b.cancel_reason
+                )
+            if group is not None and bookings:
+                await self._group_calendar(uow, t, group, host, reason or "cancelled by the host")
+            await self._session_maybe_closed(uow, t, occ.id, occ.start_utc)
+            await uow.commit()
+        return bookings
+
     async def release(self, org_id: UUID, booking_id: UUID) -> Booking:
         """Give back a seat offered from the waitlist; it passes to the next in line."""
         async with self._uow() as uow:

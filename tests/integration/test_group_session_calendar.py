@@ -228,3 +228,27 @@ async def test_a_session_emptied_before_the_worker_ran_never_reaches_the_calenda
     await settle(calendar, services, clock)
     assert calendar.live() == {}
     assert calendar.requests() == before  # nothing to create, nothing to cancel
+
+
+async def test_the_expert_calls_off_the_session_and_its_one_event_is_cancelled_once(
+    calendar: Calendar, api: Any, services: Services, org: Any, clock: FixedClock
+) -> None:
+    s = await group_session(services, org, capacity=2)
+    for who in ("ana", "ben", "cai"):  # cai waits
+        await book(services, s, who)
+    await settle(calendar, services, clock)
+    ((event_id, _),) = calendar.live().items()
+    before = calendar.requests()
+
+    url = f"/api/v1/office-hours/{s.type_id}/sessions/cancel"
+    resp = await api.post(url, json={"start": START.isoformat(), "reason": "expert is ill"})
+    assert resp.status == 200, await resp.text()
+    items = (await resp.json())["items"]
+    assert len(items) == 3 and {b["status"] for b in items} == {"cancelled"}
+    await settle(calendar, services, clock)
+    assert calendar.live() == {}
+    assert calendar.comment(event_id) == "expert is ill"
+    assert calendar.requests() == before + 1  # one cancel, no attendee shuffling first
+    assert (await services.outbox.counts())["dead"] == 0
+    again = await api.post(url, json={"start": "2026-03-24T08:07:00Z"})
+    assert again.status == 400  # not one of the slots
