@@ -3,6 +3,7 @@ stay fast; the expert's real meetings are kept out of offered slots."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -30,10 +31,13 @@ class GraphBusyTimes:
         client: GraphClient | Callable[[], GraphClient],
         uow: UnitOfWorkFactory,
         ttl_seconds: float = 60.0,
+        timeout_seconds: float = 5.0,
     ) -> None:
         self._client_or_factory = client
         self._uow = uow
         self._ttl = ttl_seconds
+        #: a slow calendar must not hold a slot page or a booking (and its transaction) for long
+        self._timeout = timeout_seconds
         self._cache: dict[tuple[str, datetime, datetime], tuple[float, list[Interval]]] = {}
 
     async def busy(
@@ -60,7 +64,8 @@ class GraphBusyTimes:
         for i in range(0, len(missing), 20):
             chunk = missing[i : i + 20]
             try:
-                found = await self._schedule(chunk, start, end)
+                async with asyncio.timeout(self._timeout):
+                    found = await self._schedule(chunk, start, end)
             except Exception:  # noqa: BLE001 - a calendar outage must not stop booking
                 log.warning("getSchedule failed; offering slots without calendar busy time")
                 continue

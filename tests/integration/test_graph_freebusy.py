@@ -3,6 +3,7 @@ Graph `getSchedule` (real msgraph-sdk client against the fake Graph), cached bri
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -183,3 +184,15 @@ async def test_a_group_session_s_own_event_does_not_block_its_next_seat(
     graph.busy[JONAS].append(item("busy", "2026-03-24T09:30:00", "2026-03-24T10:00:00"))
     second = await office_hours.book(org.id, t.id, learners[1].id, slot)
     assert second.booking.status == "confirmed"
+
+
+async def test_a_slow_calendar_does_not_hold_a_booking(
+    services: Services, org: Any, graph: FakeGraph, client: GraphClient
+) -> None:
+    jonas = await services.people.add_person(org.id, "Jonas Becker", JONAS, "Europe/Berlin")
+    busy = GraphBusyTimes(client, services.uow, timeout_seconds=0.2)
+    graph.faults.script.append(("slow", 2.0))
+    started = asyncio.get_running_loop().time()
+    found = await busy.busy(org.id, [jonas.id], TUESDAY, TUESDAY + timedelta(days=1), fresh=True)
+    assert found == {}  # no busy time known: booking goes on
+    assert asyncio.get_running_loop().time() - started < 1.5
