@@ -210,15 +210,20 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         """The channel thread (or group chat) this activity belongs to; None in personal chat.
 
         In a channel the conversation id names the thread (`…;messageid=<root>`); when it does
-        not, the root is the message replied to, else this message (it starts the thread)."""
+        not, the root is the message replied to, else this message (it starts the thread).
+        None when no thread can be told (a card action in a channel without either)."""
         activity = ctx.activity
         conv = activity.conversation
         kind = conversation_type(conv.conversation_type if conv is not None else None)
         if conv is None or not conv.id or kind == "personal" or not activity.service_url:
             return None
         conversation_id = conv.id
-        if kind == "channel":
-            root = activity.reply_to_id or activity.id or ""
+        if kind == "channel" and ";messageid=" not in conv.id:
+            # an invoke's own id is no message: only the card it came from can root the thread
+            is_message = activity.type == "message"
+            root = activity.reply_to_id or (activity.id if is_message else None)
+            if not root:
+                return None
             conversation_id = thread_conversation_id(conv.id, root)
         return self._reference(activity, who, conversation_id, kind)
 

@@ -204,6 +204,51 @@ def main_flow_cards() -> dict[str, dict[str, Any]]:
                 },
             ]
         ),
+        "waitlist": cards.waitlist_card(
+            {
+                "id": "b",
+                "title": "Kubernetes clinic",
+                "host": "Jonas Becker",
+                "when": "Tue 24 Mar, 09:00",
+                "position": 2,
+            }
+        ),
+        "seat-offered": notices.render(
+            {
+                "template": "waitlist_promoted",
+                "fields": {
+                    "booking_id": "b",
+                    "status": "confirmed",
+                    "title": "Kubernetes clinic",
+                    "start_utc": "2026-03-24T08:00:00+00:00",
+                    "other_person": {"name": "Jonas Becker"},
+                },
+            },
+            "Europe/London",
+        ),
+        "my-requests": cards.requests_card(
+            [
+                {
+                    "offer_id": "o",
+                    "question_id": "q",
+                    "title": "Pods crash after the 1.30 upgrade",
+                    "status": "offered",
+                    "due": "Mon 23 Mar, 15:00",
+                },
+                {
+                    "offer_id": "p",
+                    "question_id": "r",
+                    "title": "Which ingress controller for internal tools?",
+                    "status": "accepted",
+                    "due": None,
+                },
+            ]
+        ),
+        "answer-in-thread": cards.thread_answer_card(
+            "Pods crash after the 1.30 upgrade",
+            "Jonas Becker",
+            "The ingress class annotation moved: set spec.ingressClassName and redeploy.",
+        ),
         "notice-booking-confirmed": notices.render(
             {
                 "template": "booking_confirmed",

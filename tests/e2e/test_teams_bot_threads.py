@@ -195,3 +195,46 @@ async def test_a_question_asked_in_personal_chat_has_no_thread_reply(
     async with services.uow() as uow:
         rows = await uow.outbox.list(org.id)
     assert OutboxTopic.TEAMS_THREAD_REPLY not in {r.kind for r in rows}
+
+
+async def test_a_question_asked_in_a_group_chat_is_answered_in_that_chat(
+    bot: Any, connector: FakeConnector, settings: Any, services: Any, world: Any
+) -> None:
+    org, jonas = world
+    group = {
+        "isGroup": True,
+        "conversationType": "groupChat",
+        "tenantId": TENANT,
+        "id": "19:fixed-group@thread.v2",
+    }
+    question_id = await ask_in_channel(bot, connector, conversation=group)
+    thread = await services.teams.thread_for(org.id, UUID(question_id))
+    assert thread is not None
+    assert thread.conversation.conversation_type == "groupChat"
+    assert thread.conversation.conversation_id == "19:fixed-group@thread.v2"
+    await services.expertise.answer(org.id, UUID(question_id), jonas.id, "Events first.")
+    before = len(connector.sent)
+    await drain(settings, services)
+    [posted] = [
+        s for s in connector.sent[before:] if s.conversation_id == "19:fixed-group@thread.v2"
+    ]
+    assert "Events first." in posted.cards[0]["body"][2]["text"]
+
+
+async def test_a_card_action_in_a_channel_without_a_thread_keeps_the_answer_private(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    """An invoke names no message of its own: without a thread id or the card's message id
+    there is no thread to post to, so the answer goes to the asker only."""
+    org, _ = world
+    activity = press(connector, "question.ask", {"text": QUESTION})
+    activity["conversation"] = {
+        "isGroup": True,
+        "conversationType": "channel",
+        "tenantId": TENANT,
+        "id": "19:fixed-general@thread.tacv2",
+    }
+    activity.pop("replyToId", None)
+    card = await card_reply(bot, activity)
+    route = next(a for a in actions(card) if a.get("verb") == "question.route")
+    assert await services.teams.thread_for(org.id, UUID(route["data"]["question_id"])) is None
