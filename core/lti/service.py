@@ -17,6 +17,7 @@ from core.clock import Clock
 from core.communities.model import Cohort, Membership
 from core.errors import Conflict, InvalidInput, NotFound, PeerlearnError, PersonNotFound
 from core.ids import new_id
+from core.lti import loginstate
 from core.lti.claims import (
     AGS,
     LTI,
@@ -61,7 +62,9 @@ from core.people.service import IdentityHints, PeopleService
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-#: expired logins are purged on about one login in this many
+#: seconds between re-reads of the login-state keys when a state does not open
+STATE_KEYS_REFRESH = 5.0
+#: used logins are purged once expired, on about one launch in this many
 PURGE_EVERY = 50
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 #: how long a process trusts the registrations it read (changes made through this process are
@@ -126,6 +129,9 @@ class LtiService:
         self._by_issuer: dict[str, tuple[float, tuple[Platform, ...]]] = {}
         #: platform JWKs by (key set URL, kid): a kid names one key for good
         self._platform_keys: dict[tuple[str, str], dict[str, Any]] = {}
+        #: login-state sealing keys, newest first, and when they were read (monotonic)
+        self._sealing: list[bytes] = []
+        self._sealing_read = 0.0
 
     @property
     def tool_prefixes(self) -> tuple[str, ...]:
@@ -139,12 +145,16 @@ class LtiService:
     def _forget_platforms(self) -> None:
         self._by_issuer.clear()
 
+    def _fresh_platforms(self, issuer: str) -> Sequence[Platform] | None:
+        cached = self._by_issuer.get(issuer)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
     async def _issuer_platforms(self, uow: UnitOfWork, issuer: str) -> Sequence[Platform]:
         """The registrations of an issuer, from the process cache while it is fresh."""
         now = time.monotonic()
-        cached = self._by_issuer.get(issuer)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        cached = self._fresh_platforms(issuer)
+        if cached is not None:
+            return cached
         found = tuple(await uow.lti.platforms_for_issuer(issuer))
         if len(self._by_issuer) > 1000:
             self._by_issuer.clear()
@@ -364,6 +374,7 @@ class LtiService:
             await uow.lti.retire_keys(self._clock.now())
             await uow.lti.add_key(key)
             await uow.commit()
+        self._sealing = []
         return key
 
     async def published_keys(self) -> list[dict[str, Any]]:
@@ -395,27 +406,55 @@ class LtiService:
             raise LtiBadRequest(
                 "target_link_uri", "the login's target_link_uri is not a URL of this tool"
             )
-        async with self._uow() as uow:
-            platform = self._pick(await self._issuer_platforms(uow, issuer), client_id)
-            if deployment_id and deployment_id not in platform.deployment_ids:
-                raise LtiRejected("deployment_id", "this deployment is not registered")
-            now = self._clock.now()
-            secret = secrets.token_urlsafe(32)
-            login = LoginState(
-                state="state-" + secrets.token_urlsafe(32),
-                nonce=secrets.token_urlsafe(32),
-                platform_id=platform.id,
-                target_link_uri=target_link_uri,
-                browser_hash=sha256(secret),
-                created_at=now,
-                expires_at=now + LOGIN_TTL,
-                storage_target=(storage_target or None) and storage_target[:64],
-            )
-            if secrets.randbelow(PURGE_EVERY) == 0:
-                await uow.lti.purge_logins(now - LOGIN_TTL)
-            await uow.lti.add_login(login)
-            await uow.commit()
+        candidates = self._fresh_platforms(issuer)
+        if candidates is None:
+            async with self._uow() as uow:
+                candidates = await self._issuer_platforms(uow, issuer)
+        platform = self._pick(candidates, client_id)
+        if deployment_id and deployment_id not in platform.deployment_ids:
+            raise LtiRejected("deployment_id", "this deployment is not registered")
+        now = self._clock.now()
+        secret = secrets.token_urlsafe(32)
+        login = LoginState(
+            state="",
+            nonce=secrets.token_urlsafe(32),
+            platform_id=platform.id,
+            target_link_uri=target_link_uri,
+            browser_hash=sha256(secret),
+            created_at=now,
+            expires_at=now + LOGIN_TTL,
+            storage_target=(storage_target or None) and storage_target[:64],
+        )
+        keys = await self._state_keys()
+        login = replace(login, state=loginstate.seal(login, keys[0]))
         return platform, login, secret
+
+    async def _state_keys(self, refresh: bool = False) -> list[bytes]:
+        """Keys sealing login states, newest first (derived from the tool's published keys, so
+        states sealed just before a key rotation still open). Re-read at most every few
+        seconds, so made-up states cannot make every launch read the database."""
+        now = time.monotonic()
+        if self._sealing and not (refresh and now - self._sealing_read > STATE_KEYS_REFRESH):
+            return self._sealing
+        signing = await self.signing_key()
+        async with self._uow() as uow:
+            keys = await uow.lti.list_keys()
+        published = sorted(
+            (k for k in keys if k.published(self._clock.now()) and k.kid != signing.kid),
+            key=lambda k: k.created_at,
+            reverse=True,
+        )
+        self._sealing = [loginstate.state_key(k.private_pem) for k in (signing, *published)]
+        self._sealing_read = now
+        return self._sealing
+
+    async def _open_state(self, state: str) -> LoginState | None:
+        if not state:
+            return None
+        login = loginstate.unseal(state, await self._state_keys())
+        if login is None:
+            login = loginstate.unseal(state, await self._state_keys(refresh=True))
+        return login
 
     @staticmethod
     def _pick(candidates: Sequence[Platform], client_id: str | None) -> Platform:
@@ -458,8 +497,9 @@ class LtiService:
         self, claims: Mapping[str, Any], kid: str, state: str
     ) -> LaunchContext:
         """What a launch is checked against, read at once: the registration its (unverified)
-        id_token names, the cached platform key for its `kid`, the login its state answers
-        and, when there is such a login, the person the token's subject already is."""
+        id_token names, the cached platform key for its `kid`, the login its state was sealed
+        from and, when there is such a login, the person the token's subject already is."""
+        login = await self._open_state(state)
         async with self._uow() as uow:
             platform = await self._platform_for_token(uow, claims)
             jwk = self._platform_keys.get((platform.key_set_url, kid))
@@ -467,7 +507,6 @@ class LtiService:
                 cached = await uow.lti.cached_key(platform.key_set_url, kid)
                 if cached is not None:
                     jwk = self._platform_keys[(platform.key_set_url, kid)] = dict(cached.jwk)
-            login = await uow.lti.get_login(state) if state else None
             person = None
             subject = claims.get("sub")
             if login is not None and isinstance(subject, str) and subject:
@@ -552,8 +591,7 @@ class LtiService:
         failing any check stores nothing."""
         now = self._clock.now()
         if login is None or login.state != state:
-            async with self._uow() as uow:
-                login = await uow.lti.get_login(state) if state else None
+            login = await self._open_state(state)
         launch = self.check_launch(platform, claims, login, browser_secret=browser_secret)
         identity = ExternalIdentity("lti", platform.issuer, launch.subject)
         hints = IdentityHints(
@@ -590,11 +628,14 @@ class LtiService:
             created_at=now,
             expires_at=now + SESSION_TTL,
         )
+        assert login is not None
         async with self._uow() as uow:
-            # the login was checked above; using it is conditional on it being unused and
-            # unexpired, so of two launches answering one login exactly one gets here
-            if not await uow.lti.use_login(state, now):
+            # the login was checked above; using it stores its state's hash and its nonce, both
+            # unique, so of two launches answering one login exactly one gets past this line
+            if not await uow.lti.use_login(replace(login, state=sha256(state)), now):
                 raise LtiRejected("nonce", "this launch has already been used")
+            if secrets.randbelow(PURGE_EVERY) == 0:
+                await uow.lti.purge_logins(now - LOGIN_TTL)
             await uow.lti.add_session(session)
             stored: Placement | None = None
             if launch.resource_link_id:

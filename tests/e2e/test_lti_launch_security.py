@@ -12,6 +12,7 @@ from yarl import URL
 
 from adapters.db.tables.lti import LtiLoginRow, LtiPlacementRow, LtiSessionRow
 from adapters.db.tables.people import IdentityRow, PersonRow
+from core.lti.loginstate import seal, state_key, unseal
 from tests.fakes.lti_forger import LTI, Forger, SigningKey
 from tests.fakes.lti_tool import Tool, browser, query, start_tool
 
@@ -354,3 +355,25 @@ async def test_in_an_iframe_the_login_first_checks_that_cookies_are_kept(
             allow_redirects=False,
         ) as resp:
             assert resp.status == 302
+
+
+async def test_a_login_made_just_before_a_key_rotation_still_launches(
+    launcher: Launcher,
+) -> None:
+    await launcher.tool.services.lti.rotate_keys()
+    status, html, _ = await launcher.post(launcher.forger.sign(launcher.claims()))
+    assert status == 200, html
+    assert await stored() == (1, 1, 1, 1, 1)
+
+
+async def test_a_state_sealed_with_another_key_is_refused(launcher: Launcher) -> None:
+    mine = unseal(launcher.state, await launcher.tool.services.lti._state_keys())
+    assert mine is not None
+    # the same login, sealed by someone who does not hold the tool's keys
+    forged = seal(mine, state_key("not the tool's key"))
+    launcher.browser.cookie_jar.update_cookies(
+        {f"lti1p3-{forged}": "guess"}, response_url=URL(launcher.tool.url + "/lti/")
+    )
+    status, html, _ = await launcher.post(launcher.forger.sign(launcher.claims()), state=forged)
+    assert status == 403 and "<code>state</code>" in html
+    assert await stored() == (0, 0, 0, 0, 0)

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from tortoise.exceptions import IntegrityError
+
 from adapters.db.tables.lti import (
     LtiDeploymentRow,
     LtiKeyCacheRow,
@@ -226,40 +228,22 @@ class DbLti:
         await LtiToolKeyRow.filter(retired_at__isnull=True).update(retired_at=when)
 
     # logins ---------------------------------------------------------------------------------
-    async def add_login(self, login: LoginState) -> None:
-        await LtiLoginRow.create(
-            state=login.state,
-            nonce=login.nonce,
-            platform_id=login.platform_id,
-            target_link_uri=login.target_link_uri,
-            browser_hash=login.browser_hash,
-            storage_target=login.storage_target,
-            created_at=login.created_at,
-            expires_at=login.expires_at,
-            used_at=login.used_at,
-        )
-
-    async def get_login(self, state: str) -> LoginState | None:
-        r = await LtiLoginRow.get_or_none(state=state)
-        if r is None:
-            return None
-        return LoginState(
-            state=r.state,
-            nonce=r.nonce,
-            platform_id=r.platform_id,
-            target_link_uri=r.target_link_uri,
-            browser_hash=r.browser_hash,
-            created_at=r.created_at,
-            expires_at=r.expires_at,
-            storage_target=r.storage_target,
-            used_at=r.used_at,
-        )
-
-    async def use_login(self, state: str, when: datetime) -> bool:
-        changed = await LtiLoginRow.filter(
-            state=state, used_at__isnull=True, expires_at__gt=when
-        ).update(used_at=when)
-        return changed == 1
+    async def use_login(self, login: LoginState, when: datetime) -> bool:
+        try:
+            await LtiLoginRow.create(
+                state=login.state,
+                nonce=login.nonce,
+                platform_id=login.platform_id,
+                target_link_uri=login.target_link_uri[:1000],
+                browser_hash=login.browser_hash,
+                storage_target=login.storage_target,
+                created_at=login.created_at,
+                expires_at=login.expires_at,
+                used_at=when,
+            )
+        except IntegrityError:
+            return False
+        return True
 
     async def purge_logins(self, before: datetime) -> int:
         return await LtiLoginRow.filter(expires_at__lt=before).delete()
