@@ -1,19 +1,20 @@
 """The LTI pages in headless Chromium (Debian's, driven by Playwright): a learner opens the course
 page of a real platform (lti1p3platform), peerlearn launches inside its iframe, the learner books
-an expert's free time there; axe-core finds no serious accessibility violation. The screenshot is
-kept in docs/."""
+an expert's free time there; axe-core finds no serious accessibility violation on the course page,
+the page moving a booking or a question's page. The screenshot is kept in docs/."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.lti.model import Platform
-from tests.fakes.lti1p3_platform import Lti1p3Platform
+from tests.fakes.lti1p3_platform import CONTEXT, Lti1p3Platform
 from tests.fakes.lti_tool import Tool, start_tool
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,3 +138,62 @@ async def test_the_course_page_has_no_serious_accessibility_violations(
 
 def registration_url(platform: Lti1p3Platform) -> str:
     return platform.tool_url + "/lti/app/"
+
+
+async def _axe_serious(page: Any, url_prefix: str) -> list[str]:
+    frame = next(f for f in page.frames if f.url.startswith(url_prefix))
+    await frame.add_script_tag(path=str(AXE))
+    result = await frame.evaluate("async () => await axe.run(document)")
+    assert result["passes"], "axe ran no checks"
+    return [
+        f"{frame.url.split('?')[0].rsplit('/', 1)[-1]} {v['id']}: {v['help']}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+async def test_the_learner_views_have_no_serious_accessibility_violations(
+    page: Any, platform: Lti1p3Platform, registration: Platform, tool: Tool, org: Any
+) -> None:
+    """The course page with a booking, a waitlist place, the community's questions and its
+    show-and-tell; the page moving a booking; a question with its answers."""
+    _need(AXE)
+    owner = await tool.services.people.add_person(org.id, "Olu Owner", "olu@acme.example")
+    community = await tool.services.communities.create_community(
+        org.id, owner.id, "Data practitioners", lms_course_ids=[CONTEXT]
+    )
+    question = await tool.services.communities.ask(
+        org.id, community.id, owner.id, "Which index helps?", "My query is slow."
+    )
+    await tool.services.communities.answer(org.id, question.id, owner.id, "A composite one.")
+    await tool.services.communities.start_show_and_tell(
+        org.id, community.id, owner.id, 3, "16:00", 30, 2
+    )
+    await page.goto(f"{platform.url}/course/u-ada")
+    frame = page.frame_locator("iframe#tool")
+    await frame.get_by_role("button", name="Book with Priya Raman").click()
+    await frame.get_by_role("status").filter(has_text="Booked").wait_for()
+    # a waitlist place: Ada's second pick fills up before she confirms it
+    (ada,) = await tool.services.people.list_people(org.id, query="Ada")
+    kinds = await tool.services.office_hours.list_types(org.id)
+    sql = next(k for k in kinds if k.title == "SQL clinic")
+    bookings = await tool.services.office_hours.bookings_for_person(org.id, ada.id)
+    other = await tool.services.people.add_person(org.id, "Bea", "bea@acme.example")
+    free = await tool.services.office_hours.slots(
+        org.id, sql.id, bookings[0].end_utc, bookings[0].end_utc + timedelta(days=2)
+    )
+    await tool.services.office_hours.book(org.id, sql.id, other.id, free[0].start_utc)
+    await tool.services.office_hours.book(org.id, sql.id, ada.id, free[0].start_utc)
+    await page.goto(f"{platform.url}/course/u-ada")
+    await frame.get_by_role("heading", name="My waitlist places").wait_for()
+    await frame.get_by_role("heading", name="Show-and-tell").wait_for()
+    prefix = registration_url(platform)
+    serious = await _axe_serious(page, prefix)
+    await frame.get_by_role("link", name="Reschedule").first.click()
+    await frame.get_by_role("heading", name="Move your booking").wait_for()
+    serious += await _axe_serious(page, prefix)
+    await frame.get_by_role("link", name="Back to the course page").click()
+    await frame.get_by_role("link", name="Which index helps?").click()
+    await frame.get_by_role("heading", name="Answers").wait_for()
+    serious += await _axe_serious(page, prefix)
+    assert serious == []
