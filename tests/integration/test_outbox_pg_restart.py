@@ -1,6 +1,7 @@
 """PostgreSQL restarts under load: every server connection of the test database is terminated
 (what a restart does to the worker, without stopping the shared server) several times while the
-worker drains calendar rows into the fake Graph. After recovery: every row done, every booking
+worker drains calendar rows into the fake Graph, the last time refusing new connections for a
+while. After recovery: every row done, every booking
 has exactly one event, nothing was delivered twice."""
 
 from __future__ import annotations
@@ -29,12 +30,17 @@ pytestmark = pytest.mark.postgres
 
 ROWS = 240
 KILLS = 3
+#: seconds the database refuses connections after the last kill
+OUTAGE = 1.5
 
 
-async def kill_mid_drain(admin: asyncpg.Connection, database: str) -> list[int]:
+async def kill_mid_drain(
+    admin: asyncpg.Connection, server: asyncpg.Connection, database: str
+) -> list[int]:
     """Each time another quarter of the rows is done, terminate every other backend of the
-    test database (what a server restart does to the worker's connections). Returns how many
-    rows were done at each kill."""
+    test database (what a server restart does to the worker's connections); the last time the
+    database also refuses new connections for a while, like a server that is still starting.
+    Returns how many rows were done at each kill."""
     done_at: list[int] = []
     for k in range(1, KILLS + 1):
         for _ in range(1200):
@@ -42,11 +48,20 @@ async def kill_mid_drain(admin: asyncpg.Connection, database: str) -> list[int]:
             if done >= k * ROWS // (KILLS + 1):
                 break
             await asyncio.sleep(0.01)
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND pid <> pg_backend_pid()",
-            database,
-        )
+        down = k == KILLS
+        if down:
+            await server.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = $1 AND pid <> pg_backend_pid()",
+                database,
+            )
+            if down:
+                await asyncio.sleep(OUTAGE)
+        finally:
+            if down:
+                await server.execute(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
         done_at.append(done)
     return done_at
 
@@ -81,12 +96,15 @@ async def test_database_restarts_under_load_lose_nothing_and_double_nothing(
                 worker = Worker(services.uow, registry, services.clock, config)
                 stop = asyncio.Event()
                 # a separate superuser connection watches progress and kills the others
+                # (and one on the server's own database can close the test database's doors)
                 admin = await asyncpg.connect(admin_url)
+                server = await asyncpg.connect(admin_url.rsplit("/", 1)[0] + "/postgres")
                 try:
                     running = asyncio.create_task(worker.run(stop))
-                    done_at = await kill_mid_drain(admin, database)
+                    done_at = await kill_mid_drain(admin, server, database)
                 finally:
                     await admin.close()
+                    await server.close()
                 counts: dict[str, int] = {}
                 for _ in range(600):
                     try:
@@ -101,6 +119,7 @@ async def test_database_restarts_under_load_lose_nothing_and_double_nothing(
         # every kill landed mid-drain, and the worker felt them (failed rounds, waited out)
         assert all(0 < d < ROWS for d in done_at), done_at
         assert "outbox worker round failed" in caplog.text
+        assert "not currently accepting connections" in caplog.text  # the restart window
         assert counts == {"pending": 0, "in_flight": 0, "done": ROWS, "dead": 0}
         per_booking = Counter(e["subject"] for e in graph.events.values())
         assert per_booking == {f"Office hours ({b})": 1 for b in bookings}
