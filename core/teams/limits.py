@@ -16,6 +16,8 @@ from dataclasses import dataclass
 TEAMS_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
 #: windows up to this long are checked against exact send times; longer ones by minute counts
 EXACT_SPAN = 60.0
+#: senders that must wait are handed times this far apart (60 per 30 s, sustained)
+QUEUE_SPACING = 0.5
 
 
 def send_key(conversation_id: str) -> str:
@@ -31,6 +33,9 @@ class SendHistory:
     minutes: tuple[tuple[int, int], ...] = ()
     #: nothing may be sent before this POSIX time (Teams answered 429 with Retry-After)
     not_before: float = 0.0
+    #: the latest time handed to a sender that had to wait: the next one to wait is spaced
+    #: after it, so a burst comes back spread out instead of all at once
+    queued_until: float = 0.0
 
     def delay(self, now: float, windows: tuple[tuple[float, int], ...] = TEAMS_WINDOWS) -> float:
         """Seconds until one more send stays within every window (0 when it may go now)."""
@@ -60,10 +65,20 @@ class SendHistory:
             kept[-1] = (minute, kept[-1][1] + 1)
         else:
             kept.append((minute, 1))
-        return SendHistory(recent, tuple(kept), self.not_before)
+        return SendHistory(recent, tuple(kept), self.not_before, self.queued_until)
 
     def hold(self, until: float) -> SendHistory:
-        return SendHistory(self.recent, self.minutes, max(self.not_before, until))
+        return SendHistory(
+            self.recent, self.minutes, max(self.not_before, until), self.queued_until
+        )
+
+    def queue(
+        self, now: float, wait: float, spacing: float = QUEUE_SPACING
+    ) -> tuple[float, SendHistory]:
+        """A sender that must wait gets a time of its own: `wait` from now, and at least
+        `spacing` after the last one handed out. Returns (seconds to wait, new history)."""
+        slot = max(now + wait, self.queued_until + spacing)
+        return slot - now, SendHistory(self.recent, self.minutes, self.not_before, slot)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -71,6 +86,7 @@ class SendHistory:
                 "recent": [round(t, 3) for t in self.recent],
                 "minutes": [list(m) for m in self.minutes],
                 "not_before": round(self.not_before, 3),
+                "queued_until": round(self.queued_until, 3),
             },
             separators=(",", ":"),
         )
@@ -84,6 +100,7 @@ class SendHistory:
                 tuple(float(t) for t in data.get("recent", [])),
                 tuple((int(m), int(n)) for m, n in data.get("minutes", [])),
                 float(data.get("not_before", 0.0)),
+                float(data.get("queued_until", 0.0)),
             )
         except (ValueError, TypeError, AttributeError):
             return cls()

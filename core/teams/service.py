@@ -87,7 +87,8 @@ class TeamsService:
         windows: tuple[tuple[float, int], ...] = TEAMS_WINDOWS,
     ) -> float:
         """Take one send from the conversation's allowance. Returns 0.0 when taken, else the
-        seconds to wait before asking again. Every worker shares the count (in the database)."""
+        seconds to wait before asking again. Every worker shares the count (in the database),
+        and senders told to wait are given times spread apart, so a burst drains steadily."""
         key = send_key(conversation_id)
         for _ in range(_RESERVE_ATTEMPTS):
             now = self._clock.now()
@@ -96,12 +97,12 @@ class TeamsService:
                 history, version = found if found is not None else (SendHistory(), None)
                 wait = history.delay(now.timestamp(), windows)
                 if wait > 0:
-                    return wait
-                if await uow.teams_send_limits.save(
-                    key, history.record(now.timestamp()), version, now
-                ):
+                    wait, history = history.queue(now.timestamp(), wait)
+                else:
+                    history = history.record(now.timestamp())
+                if await uow.teams_send_limits.save(key, history, version, now):
                     await uow.commit()
-                    return 0.0
+                    return wait
         # others kept winning the race: they are sending to this conversation right now
         return 0.05
 

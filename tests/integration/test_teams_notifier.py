@@ -208,16 +208,49 @@ async def test_two_workers_together_stay_within_the_per_conversation_limit(
     assert len(connector.messages()) == 7
     throttled = [r for r in results if isinstance(r, TransientError)]
     assert len(throttled) == 13
-    # the outbox schedules each retry after the window frees up
-    assert all(0 < r.retry_after <= 1.0 for r in throttled)
+    # each is told a time of its own: the first when the window frees up, the rest spaced out
+    waits = sorted(r.retry_after for r in throttled)
+    assert waits == pytest.approx([1.0 + 0.5 * i for i in range(13)])
 
     # a second later the 2-second window allows one more, whichever worker asks
     clock.advance(timedelta(seconds=1))
     await second.deliver(booking_notice(org.id, hannah.id))
     with pytest.raises(TransientError) as waited:
         await first.deliver(booking_notice(org.id, hannah.id))
-    assert waited.value.retry_after == pytest.approx(1.0)
+    # behind the 13 already waiting (their last time is 7 s after the start)
+    assert waited.value.retry_after == pytest.approx(6.5)
     assert len(connector.messages()) == 8
+
+
+async def test_a_burst_drains_within_the_limits_in_few_attempts(
+    services: Any, people: Any, connector: FakeConnector, clock: Any
+) -> None:
+    """80 notices to one chat, delivered by two workers the way the outbox does: a throttled
+    row comes back at the time it was told. Every notice arrives, each in at most a few
+    attempts (the outbox gives up after 8), and no window of Teams' limits is exceeded."""
+    org, hannah, _ = people
+    start = clock.now()
+    workers = [notifier(services, Sleeps(), max_wait=0.0) for _ in range(2)]
+    due = [(0.0, i, booking_notice(org.id, hannah.id)) for i in range(80)]
+    attempts: dict[int, int] = {}
+    sent_at: list[float] = []
+    while due:
+        due.sort(key=lambda d: (d[0], d[1]))
+        at, i, notice = due.pop(0)
+        clock.set(start + timedelta(seconds=at))
+        attempts[i] = attempts.get(i, 0) + 1
+        try:
+            await workers[i % 2].deliver(notice)
+        except TransientError as exc:
+            assert exc.retry_after is not None
+            due.append((at + exc.retry_after, i, notice))
+        else:
+            sent_at.append(at)
+    assert len(connector.messages()) == 80
+    assert max(attempts.values()) <= 3
+    for t in sent_at:
+        for seconds, limit in ((1.0, 7), (2.0, 8), (30.0, 60)):
+            assert sum(1 for u in sent_at if t <= u < t + seconds - 1e-9) <= limit
 
 
 async def test_a_retry_after_from_teams_holds_every_worker_back(

@@ -57,3 +57,14 @@ def test_old_sends_are_forgotten() -> None:
 def test_a_thread_counts_against_its_channel() -> None:
     assert send_key("19:abc@thread.tacv2;messageid=17") == "19:abc@thread.tacv2"
     assert send_key("a:personal") == "a:personal"
+
+
+def test_senders_that_must_wait_get_times_spaced_apart() -> None:
+    history = sent([T0 + i * 0.01 for i in range(7)])
+    first, history = history.queue(T0 + 0.1, history.delay(T0 + 0.1))
+    second, history = history.queue(T0 + 0.1, history.delay(T0 + 0.1))
+    assert first == pytest.approx(0.9)
+    assert second == pytest.approx(1.4)
+    # a hold from Teams moves the line too
+    later, _ = history.hold(T0 + 30).queue(T0 + 0.2, history.hold(T0 + 30).delay(T0 + 0.2))
+    assert later == pytest.approx(29.8)
