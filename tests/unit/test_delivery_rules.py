@@ -157,3 +157,35 @@ async def test_a_batch_answers_each_row_even_when_some_are_malformed_or_throttle
     assert isinstance(outcomes[1], PermanentError)
     assert isinstance(outcomes[2], dict) and outcomes[2]["join_url"]
     assert recorded == ["b-3"]
+
+
+async def test_a_group_session_s_attendees_are_the_seat_holders_when_the_row_is_delivered() -> None:
+    calendar, lookup = FakeCalendar(), Lookup()
+    seated = [Attendee("ana@acme.example", "Ana")]
+
+    async def attendees(org_id: object, aggregate_type: str, aggregate_id: str) -> list[Attendee]:
+        assert aggregate_type == "booking" and aggregate_id == "b-1"
+        return list(seated)
+
+    delivery = CalendarDelivery(calendar, lookup, current_attendees=attendees)
+    group = office_hours_payload(attendees_from="aggregate")
+    created = await delivery.deliver(row(OutboxTopic.CALENDAR_UPSERT, group))
+    lookup.known["b-1"] = created["event_id"]
+    seated.append(Attendee("ben@acme.example", "Ben"))  # booked before the next row went out
+    await delivery.deliver(row(OutboxTopic.CALENDAR_UPSERT, group))
+    (event,) = calendar.live()
+    assert [a.email for a in event.spec.attendees] == ["ana@acme.example", "ben@acme.example"]
+
+
+async def test_a_group_session_emptied_before_its_event_was_made_makes_none() -> None:
+    async def nobody(org_id: object, aggregate_type: str, aggregate_id: str) -> list[Attendee]:
+        return []
+
+    calendar = FakeCalendar()
+    delivery = CalendarDelivery(calendar, Lookup(), current_attendees=nobody)
+    group = office_hours_payload(attendees_from="aggregate")
+    with pytest.raises(SkippedError):
+        await delivery.deliver(row(OutboxTopic.CALENDAR_UPSERT, group))
+    assert calendar.events == {}
+    with pytest.raises(PermanentError):  # a group row needs the lookup wired in
+        await CalendarDelivery(calendar, Lookup()).deliver(row(OutboxTopic.CALENDAR_UPSERT, group))
