@@ -461,7 +461,8 @@ def reuse_card(question_id: str, title: str, hits: Sequence[Mapping[str, Any]]) 
 
 
 def offer_card(payload: Mapping[str, Any], due: str | None) -> dict[str, Any]:
-    """A routed question for an expert: accept, decline with a reason."""
+    """A routed question for an expert: accept, decline with a reason, pass it on, or open it
+    to answer (the request card)."""
     offer_id = str(payload.get("offer_id") or "")
     facts = [{"title": "Question", "value": safe(payload.get("title"), 300)}]
     if due:
@@ -494,6 +495,17 @@ def offer_card(payload: Mapping[str, Any], due: str | None) -> dict[str, Any]:
             execute("Accept", "offer.accept", {"offer_id": offer_id}),
             execute("Decline", "offer.decline", {"offer_id": offer_id}),
             execute("Suggest colleague", "offer.suggest", {"offer_id": offer_id}),
+            *(
+                [
+                    execute(
+                        "Answer it",
+                        "requests.open",
+                        {"offer_id": offer_id, "question_id": str(payload["question_id"])},
+                    )
+                ]
+                if payload.get("question_id")
+                else []
+            ),
         ],
     )
 

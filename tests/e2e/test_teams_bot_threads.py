@@ -138,6 +138,15 @@ async def test_an_answer_from_the_request_card_is_posted_in_the_channel_thread(
     assert "\\*kubectl describe pod\\*" in texts[2]  # user text stays literal
     assert texts[3] == "Answer from Jonas <Becker\\>"
 
+    # the routed-question notice in Jonas's chat opens the same request card to answer it
+    [offer] = [
+        s.cards[0]
+        for s in connector.sent[before:]
+        if s.conversation_id == "a:jonas-personal" and s.cards
+    ]
+    answer_it = next(a for a in actions(offer) if a.get("verb") == "requests.open")
+    assert answer_it["data"]["question_id"] == question_id
+
     # the request is gone from Jonas's list
     await bot.post("/api/messages", json=as_jonas(say(connector, "my requests")))
     [requests] = connector.messages()[-1].cards

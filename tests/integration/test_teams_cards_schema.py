@@ -280,6 +280,17 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         for status in ("offered", "accepted")
     },
     "answer in the thread": lambda: cards.thread_answer_card(HOSTILE, HOSTILE, HOSTILE),
+    "offer with a question to answer": lambda: notices.render(
+        {
+            "template": "expertise.question_offered",
+            "offer_id": "o",
+            "question_id": "q",
+            "title": HOSTILE,
+            "due_at": "2026-03-24T09:00:00+00:00",
+            "reasons": [HOSTILE],
+        },
+        "Asia/Kolkata",
+    ),
     "offer": lambda: notices.render(
         {
             "template": "expertise.question_offered",
