@@ -62,6 +62,8 @@ from core.people.service import IdentityHints, PeopleService
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+#: placements remembered per process (see `complete_launch`)
+PLACEMENTS_CACHED = 10_000
 #: seconds between re-reads of the login-state keys when a state does not open
 STATE_KEYS_REFRESH = 5.0
 #: used logins are purged once expired, on about one launch in this many
@@ -129,6 +131,8 @@ class LtiService:
         self._by_issuer: dict[str, tuple[float, tuple[Platform, ...]]] = {}
         #: platform JWKs by (key set URL, kid): a kid names one key for good
         self._platform_keys: dict[tuple[str, str], dict[str, Any]] = {}
+        #: course placements as this process last stored them, by (platform, resource link)
+        self._placements: dict[tuple[UUID, str], Placement] = {}
         #: login-state sealing keys, newest first, and when they were read (monotonic)
         self._sealing: list[bytes] = []
         self._sealing_read = 0.0
@@ -640,7 +644,8 @@ class LtiService:
             stored: Placement | None = None
             if launch.resource_link_id:
                 placement = self._placement(platform, launch, claims)
-                previous = await uow.lti.placement(
+                key = (platform.id, launch.resource_link_id)
+                previous = self._placements.get(key) or await uow.lti.placement(
                     platform.id, launch.context_id, launch.resource_link_id
                 )
                 requested = previous.roster_requested_at if previous else None
@@ -654,10 +659,19 @@ class LtiService:
                         self._roster_request(platform, launch.context_id, placement.memberships_url)
                     )
                 stored = replace(placement, roster_requested_at=requested)
-                await uow.lti.upsert_placement(
-                    stored, exists=True if previous is not None else None
-                )
+                if previous is None or _changed(previous, stored):
+                    await uow.lti.upsert_placement(
+                        stored, exists=True if previous is not None else None
+                    )
+                else:
+                    stored = previous
             await uow.commit()
+        if stored is not None:
+            # what this process last stored for the link: the next launch of an unchanged link
+            # neither reads nor writes it (a link another process changed is rewritten, at worst)
+            if len(self._placements) > PLACEMENTS_CACHED:
+                self._placements.clear()
+            self._placements[(stored.platform_id, stored.resource_link_id)] = stored
         return Launched(session, token, person, stored)
 
     async def _resolve(self, identity: ExternalIdentity, hints: IdentityHints) -> Person:
@@ -1170,6 +1184,11 @@ def completes(
     if link.kind == "community" and activity_type in ("cohort", "challenge"):
         return bool(community_id) and link.target == community_id
     return activity_type in ("community", "cohort", "challenge") and link.target == activity_id
+
+
+def _changed(before: Placement, after: Placement) -> bool:
+    """Whether a launch changes what is stored for a placement (its time stamp aside)."""
+    return replace(before, updated_at=None) != replace(after, updated_at=None)
 
 
 def _url_or_none(value: object) -> str | None:
