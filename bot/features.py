@@ -7,6 +7,7 @@ whose `PeerlearnError`s the bot turns into friendly text.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,11 +17,13 @@ from botbuilder.core import TurnContext
 
 from bot import cards
 from bot.parsing import BadPayload, Command, Intent
-from core.errors import Forbidden, InvalidInput
+from core.errors import Forbidden, InvalidInput, PeerlearnError
 from core.timezones import to_local
 
 if TYPE_CHECKING:
     from bot.handler import PeerlearnBot, Reply, Who
+
+log = logging.getLogger(__name__)
 
 SLOT_DAYS = 21
 MAX_SLOTS = 6
@@ -327,7 +330,11 @@ class Flows:
         thread = self._bot.thread_reference(ctx, who)
         if thread is not None:
             # asked in a channel or group chat: the answer comes back to this thread
-            await self._s.teams.remember_thread(question.id, thread)
+            try:
+                await self._s.teams.remember_thread(question.id, thread)
+            except PeerlearnError as exc:
+                # the question stands; its answer then reaches the asker's own chat only
+                log.info("question thread not stored: %s", exc.code)
         hits: list[dict[str, Any]] = [
             {"title": r.question.title, "answer": r.answer.text if r.answer else ""}
             for r in reuse.questions
