@@ -207,25 +207,56 @@ class DbOutbox:
             kind_filter = "AND o.kind IN (" + ", ".join(param(k) for k in kinds) + ")"
         lock = "FOR UPDATE OF o SKIP LOCKED" if postgres else ""
         token = uuid4().hex
-        free = f"(status = 'pending' OR (status = 'in_flight' AND lease_until < {at}))"
-        sql = f"""
-            WITH picked AS (
-                SELECT o.id FROM outbox o
-                WHERE o.next_attempt_at <= {at}
-                  AND (o.status = 'pending' OR (o.status = 'in_flight' AND o.lease_until < {at}))
-                  {kind_filter}
-                  AND NOT EXISTS (
+        # still free when the UPDATE gets to it; on SQLite `+` makes the UPDATE find its rows by
+        # primary key instead of walking every pending row through the status index
+        plus = "" if postgres else "+"
+        free = f"({plus}status = 'pending' OR ({plus}status = 'in_flight' AND lease_until < {at}))"
+        # only our own SQL fragments and placeholders are formatted into these statements
+        first_open = f"""NOT EXISTS (
                     SELECT 1 FROM outbox p
                     WHERE p.aggregate_type = o.aggregate_type
                       AND p.aggregate_id = o.aggregate_id
                       AND p.seq < o.seq
                       AND p.status IN ('pending', 'in_flight')
                       AND {fam("p")} = {fam("o")}
-                  )
+                  )"""  # noqa: S608
+        n = param(limit)
+        if postgres:
+            picked = f"""
+                SELECT o.id FROM outbox o
+                WHERE o.next_attempt_at <= {at}
+                  AND (o.status = 'pending' OR (o.status = 'in_flight' AND o.lease_until < {at}))
+                  {kind_filter}
+                  AND {first_open}
                 ORDER BY o.seq
-                LIMIT {param(limit)}
-                {lock}
-            )
+                LIMIT {n}
+                {lock}"""  # noqa: S608
+        else:
+            # pending rows and expired leases apart, each walked in `seq` order on the
+            # (status, seq) index and stopped at the limit; as one OR, SQLite would test every
+            # due row's predecessors and sort them all (a whole backlog per claim). `+` keeps
+            # the planner off the (status, next_attempt_at) index.
+            def branch(status: str) -> str:
+                return f"""
+                    SELECT o.id, o.seq FROM outbox o
+                    WHERE {status} AND +o.next_attempt_at <= {at}
+                      {kind_filter}
+                      AND {first_open}
+                    ORDER BY o.seq
+                    LIMIT {n}"""  # noqa: S608
+
+            due = branch("o.status = 'pending'")
+            expired = branch(f"o.status = 'in_flight' AND +o.lease_until < {at}")
+            picked = f"""
+                SELECT id FROM (
+                    SELECT * FROM ({due})
+                    UNION ALL
+                    SELECT * FROM ({expired})
+                )
+                ORDER BY seq
+                LIMIT {n}"""  # noqa: S608
+        sql = f"""
+            WITH picked AS ({picked})
             UPDATE outbox
             SET status = 'in_flight',
                 lease_until = {param(when.to_db_value(lease_until, OutboxRow))},

@@ -29,7 +29,11 @@ class OutboxRow(Model):
 
     class Meta:
         table = "outbox"
-        indexes = (("status", "next_attempt_at"), ("aggregate_type", "aggregate_id", "seq"))
+        indexes = (
+            ("status", "next_attempt_at"),
+            ("status", "seq"),
+            ("aggregate_type", "aggregate_id", "seq"),
+        )
 
 
 class CalendarLinkRow(Model):
