@@ -283,24 +283,28 @@ async def launch(request: web.Request) -> web.Response:
     registration = tool_registration(platform, None, {"keys": [jwk]})
     storage = RequestStorage()
     if login_state is not None and login_state.used_at is None:
-        # what pylti1p3 checks, as the database knows it: the nonce was issued and is unused,
-        # and this browser holds the login's secret (the core checks both again, atomically)
+        # what pylti1p3 checks, as the sealed login says it: the nonce was issued, and this
+        # browser holds the login's secret (the core checks again, and uses the login once)
         storage.values[f"lti1p3-nonce-{login_state.nonce}"] = True
         if secret and hmac.compare_digest(login_state.browser_hash, sha256(secret)):
             token_hash = hashlib.md5(id_token.encode(), usedforsecurity=False).hexdigest()
             storage.values[f"lti1p3-{state}-id-token-hash"] = token_hash
     message = AiohttpMessageLaunch(req, DbToolConf(platform, registration), storage)
+    # who the launch is for is looked up while its signature is verified (used only after)
+    lookup = asyncio.ensure_future(service.known_person(platform, claims))
     try:
         await asyncio.to_thread(message.validate)
     except LtiException as exc:
         raise LtiRejected("id_token", f"the launch is not valid: {exc}") from None
+    finally:
+        known = await _settled(lookup)
     launched = await service.complete_launch(
         platform,
         message.claims(),
         state=state,
         browser_secret=secret,
         login=login_state,
-        known=context.person,
+        known=known,
     )
     # the first page comes in the launch response (no redirect, no second request); its own
     # address replaces the launch in the browser's history, so a reload reads the page
@@ -310,6 +314,15 @@ async def launch(request: web.Request) -> web.Response:
     response.headers["Content-Location"] = f"/lti/app/{launched.token}"
     response.del_cookie(f"lti1p3-{state}", path="/lti/")
     return response
+
+
+async def _settled(lookup: asyncio.Future[Person | None]) -> Person | None:
+    """The person lookup's answer; a failed lookup only means the slower path resolves them."""
+    try:
+        return await lookup
+    except Exception:
+        log.debug("person lookup during a launch failed", exc_info=True)
+        return None
 
 
 # pages ----------------------------------------------------------------------------------------

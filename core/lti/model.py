@@ -263,12 +263,11 @@ class Launched:
 @dataclass(frozen=True)
 class LaunchContext:
     """What a launch is checked against, read before its signature is verified: nothing in
-    it is trusted until the checks pass. `person` is who the id_token's subject already is."""
+    it is trusted until the checks pass."""
 
     platform: Platform
     jwk: dict[str, Any] | None
     login: LoginState | None
-    person: Person | None = None
 
 
 @dataclass(frozen=True)

@@ -476,17 +476,21 @@ class LtiService:
     # launch ---------------------------------------------------------------------------------
     async def platform_for_token(self, claims: Mapping[str, Any]) -> Platform:
         """The active registration an (unverified) id_token claims to come from."""
-        async with self._uow() as uow:
-            return await self._platform_for_token(uow, claims)
-
-    async def _platform_for_token(self, uow: UnitOfWork, claims: Mapping[str, Any]) -> Platform:
         issuer = claims.get("iss")
         if not isinstance(issuer, str) or not issuer:
             raise LtiRejected("iss", "the id_token names no issuer")
+        candidates = self._fresh_platforms(issuer)
+        if candidates is None:
+            async with self._uow() as uow:
+                candidates = await self._issuer_platforms(uow, issuer)
+        return self._token_platform(candidates, claims)
+
+    def _token_platform(
+        self, candidates: Sequence[Platform], claims: Mapping[str, Any]
+    ) -> Platform:
         aud = claims.get("aud")
         azp = claims.get("azp")
         auds = [aud] if isinstance(aud, str) else [a for a in aud or [] if isinstance(a, str)]
-        candidates = list(await self._issuer_platforms(uow, issuer))
         if not candidates:
             raise LtiRejected("iss", "the id_token's issuer is not registered with the tool")
         if isinstance(azp, str):
@@ -500,24 +504,26 @@ class LtiService:
     async def launch_context(
         self, claims: Mapping[str, Any], kid: str, state: str
     ) -> LaunchContext:
-        """What a launch is checked against, read at once: the registration its (unverified)
-        id_token names, the cached platform key for its `kid`, the login its state was sealed
-        from and, when there is such a login, the person the token's subject already is."""
+        """What a launch is checked against: the registration its (unverified) id_token names,
+        the platform key for its `kid` (both from the process caches when they have them, so
+        a launch usually reads nothing here) and the login its state was sealed from."""
         login = await self._open_state(state)
+        platform = await self.platform_for_token(claims)
+        jwk = self._platform_keys.get((platform.key_set_url, kid))
+        if jwk is None:
+            jwk = await self.cached_key(platform.key_set_url, kid)
+        return LaunchContext(platform, dict(jwk) if jwk else None, login)
+
+    async def known_person(self, platform: Platform, claims: Mapping[str, Any]) -> Person | None:
+        """Who the (unverified) id_token's subject already is on this platform, if anyone: read
+        while the signature is verified, used only once it is."""
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject:
+            return None
         async with self._uow() as uow:
-            platform = await self._platform_for_token(uow, claims)
-            jwk = self._platform_keys.get((platform.key_set_url, kid))
-            if jwk is None:
-                cached = await uow.lti.cached_key(platform.key_set_url, kid)
-                if cached is not None:
-                    jwk = self._platform_keys[(platform.key_set_url, kid)] = dict(cached.jwk)
-            person = None
-            subject = claims.get("sub")
-            if login is not None and isinstance(subject, str) and subject:
-                person = await uow.people.get_by_identity(
-                    ExternalIdentity("lti", platform.issuer, subject), platform.organisation_id
-                )
-        return LaunchContext(platform, dict(jwk) if jwk else None, login, person)
+            return await uow.people.get_by_identity(
+                ExternalIdentity("lti", platform.issuer, subject), platform.organisation_id
+            )
 
     async def cached_key(self, key_set_url: str, kid: str) -> dict[str, Any] | None:
         jwk = self._platform_keys.get((key_set_url, kid))
