@@ -14,7 +14,7 @@ from core.teams.model import ConversationRef, QuestionThread, root_message_id
 
 _MAX = 512
 #: optimistic-concurrency attempts before a send is treated as throttled for a moment
-_RESERVE_ATTEMPTS = 8
+_RESERVE_ATTEMPTS = 20
 
 
 class TeamsService:

@@ -135,7 +135,9 @@ class DbConversationRefs:
 
 class DbSendLimits:
     async def get(self, key: str) -> tuple[SendHistory, int] | None:
-        row = await SendLimitRow.get_or_none(key=key)
+        # locked until the unit of work ends (PostgreSQL), so concurrent senders queue here
+        # instead of retrying; SQLite serialises writers anyway, and `version` guards both
+        row = await SendLimitRow.filter(key=key).select_for_update().first()
         return (SendHistory.from_json(row.history), row.version) if row else None
 
     async def save(
