@@ -163,12 +163,16 @@ class FakeGraphProcess:
             await self.proc.wait()
 
 
+#: the worker's retry rules in this bench (the measured ideal waits exactly as long)
+POLICY = RetryPolicy(max_attempts=10, base=timedelta(seconds=1))
+
+
 async def network_floor(name: str, rows: int, concurrency: int, faults: Faults) -> Run:
     """The ideal for this concurrency, measured: a minimal aiohttp client with no database and
     no SDK sends the same `$batch` bodies (encoded before the clock starts) to a fake Graph
     process like the worker's, `concurrency` at a time, and re-sends throttled or failed
-    sub-requests once their `Retry-After` has passed (0.5 s without one, the worker's shortest
-    backoff). What is left is Graph's latency, its faults and the fake's own CPU."""
+    sub-requests as soon as the worker's retry policy allows (`Retry-After`, else backoff).
+    What is left is Graph's latency, its faults, the retry waits and the fake's own CPU."""
     items = [
         json.dumps(
             {
@@ -183,6 +187,8 @@ async def network_floor(name: str, rows: int, concurrency: int, faults: Faults) 
     ready: deque[int] = deque(range(rows))
     later: list[tuple[float, int]] = []
     delivered = [0] * rows
+    attempts = [0] * rows
+    rng = random.Random(5)
     busy = 0
     retried = 0
     loop = asyncio.get_running_loop()
@@ -229,7 +235,9 @@ async def network_floor(name: str, rows: int, concurrency: int, faults: Faults) 
                             delivered[i] += 1
                         else:
                             retried += 1
-                            wait = float(hint) if hint else 0.5
+                            attempts[i] += 1
+                            hinted = float(hint) if hint else None
+                            wait = POLICY.delay(attempts[i], hinted, rng).total_seconds()
                             heapq.heappush(later, (now + wait, i))
 
             began = time.perf_counter()
@@ -277,7 +285,7 @@ async def one_run(
                 config = WorkerConfig(
                     batch_size=concurrency * (20 if batched else 1) * 2,
                     concurrency=concurrency,
-                    policy=RetryPolicy(max_attempts=10, base=timedelta(seconds=1)),
+                    policy=POLICY,
                 )
                 worker = Worker(DbUnitOfWork, registry, SystemClock(), config, rng=random.Random(5))
                 retried = 0
