@@ -28,7 +28,7 @@ from core.errors import PeerlearnError
 from core.ids import parse_id
 from core.lti.claims import DL, LTI
 from core.lti.errors import LtiBadRequest, LtiRejected
-from core.lti.model import CourseView, LtiSession, Placement, Platform
+from core.lti.model import CourseView, LtiSession, Platform
 from core.lti.service import check_openid_configuration, sha256
 from core.people.model import Person
 from core.services import Services
@@ -305,11 +305,12 @@ async def launch(request: web.Request) -> web.Response:
         browser_secret=secret,
         login=login_state,
         known=known,
+        with_view=True,
     )
     # the first page comes in the launch response (no redirect, no second request); its own
     # address replaces the launch in the browser's history, so a reload reads the page
     response = await _course_page(
-        request, launched.session, launched.token, launched.person, placement=launched.placement
+        request, launched.session, launched.token, launched.person, view=launched.view
     )
     response.headers["Content-Location"] = f"/lti/app/{launched.token}"
     response.del_cookie(f"lti1p3-{state}", path="/lti/")
@@ -396,7 +397,7 @@ async def _course_page(
     token: str,
     person: Person,
     notice: str = "",
-    placement: Placement | None = None,
+    view: CourseView | None = None,
 ) -> web.Response:
     services = _services(request)
     context = _page_context(request, session, token, person)
@@ -419,7 +420,8 @@ async def _course_page(
         )
     from lti.learner import booking_rows
 
-    view = await services.lti.course_view(session, placement)
+    if view is None:
+        view = await services.lti.course_view(session)
     bookings, waitlist = await booking_rows(services, session, view, zone)
     return render(
         "home.html",

@@ -258,6 +258,8 @@ class Launched:
     token: str
     person: Person
     placement: Placement | None
+    #: the course page's view, when asked for with the launch
+    view: CourseView | None = None
 
 
 @dataclass(frozen=True)

@@ -594,11 +594,13 @@ class LtiService:
         browser_secret: str | None,
         login: LoginState | None = None,
         known: Person | None = None,
+        with_view: bool = False,
     ) -> Launched:
         """Check a signature-verified id_token against the login it answers (`login` as read
         by `launch_context`, or read here), resolve the person, then in one transaction use the
         login once (an atomic conditional update: one winner) and open a page session. A launch
-        failing any check stores nothing."""
+        failing any check stores nothing. `with_view` also reads the course page's view in
+        that transaction."""
         now = self._clock.now()
         if login is None or login.state != state:
             login = await self._open_state(state)
@@ -671,6 +673,12 @@ class LtiService:
                     )
                 else:
                     stored = previous
+            # the first page's reads, in the launch's own transaction
+            view = (
+                await self._course_view(uow, session, stored)
+                if with_view and not session.is_deep_linking
+                else None
+            )
             await uow.commit()
         if stored is not None:
             # what this process last stored for the link: the next launch of an unchanged link
@@ -678,7 +686,7 @@ class LtiService:
             if len(self._placements) > PLACEMENTS_CACHED:
                 self._placements.clear()
             self._placements[(stored.platform_id, stored.resource_link_id)] = stored
-        return Launched(session, token, person, stored)
+        return Launched(session, token, person, stored, view)
 
     async def _resolve(self, identity: ExternalIdentity, hints: IdentityHints) -> Person:
         try:
@@ -1044,59 +1052,60 @@ class LtiService:
         given, as a launch just stored it) and what it shows, the office hours it offers with
         their hosts, the viewer's bookings, the course's communities (the placed cohort's or
         community's first), the roster and, for instructors, the course summary."""
+        async with self._uow() as uow:
+            return await self._course_view(uow, session, placement)
+
+    async def _course_view(
+        self, uow: UnitOfWork, session: LtiSession, placement: Placement | None
+    ) -> CourseView:
         org, platform_id, context_id = (
             session.organisation_id,
             session.platform_id,
             session.context_id,
         )
-        async with self._uow() as uow:
-            if placement is None and session.resource_link_id:
-                placement = await uow.lti.placement(
-                    platform_id, context_id, session.resource_link_id
-                )
-            link = (
-                await uow.lti.get_link(org, placement.link_id)
-                if placement and placement.link_id
-                else None
-            )
-            links = await uow.lti.links_for_context(platform_id, context_id) if context_id else []
-            communities = (
-                await self._communities_of(uow, org, platform_id, context_id, links)
-                if context_id
-                else []
-            )
-            cohort: Cohort | None = None
-            if link is not None and link.kind in ("community", "cohort"):
-                try:
-                    target = UUID(link.target)
-                except ValueError:
-                    target = None
-                if target is not None and link.kind == "cohort":
-                    cohort = await uow.cohorts.get(org, target)
-                    target = cohort.community_id if cohort else None
-                if target is not None and await uow.communities.get(org, target):
-                    communities = [target, *(c for c in communities if c != target)]
-            roster = await uow.lti.roster(platform_id, context_id) if context_id else []
-            summary: dict[str, int] = {}
-            if session.is_instructor:
-                summary = {
-                    "launches": await uow.lti.count_launches(platform_id, context_id),
-                    "members": len(roster),
-                    "instructors": sum(
-                        1 for m in roster if any(is_instructor_role(r) for r in m.roles)
-                    ),
-                    "links": len(links),
-                }
-            kinds = await uow.office_hours_types.list(org, None, include_inactive=True)
-            offered = offered_kinds(link, kinds)[:MAX_OFFERED]
-            hosts = (
-                await uow.people.get_many(org, list({k.host_id for k in offered}))
-                if offered
-                else []
-            )
-            bookings = await uow.bookings.for_person(
-                org, session.person_id, self._clock.now(), limit=100
-            )
+        if placement is None and session.resource_link_id:
+            placement = await uow.lti.placement(platform_id, context_id, session.resource_link_id)
+        link = (
+            await uow.lti.get_link(org, placement.link_id)
+            if placement and placement.link_id
+            else None
+        )
+        links = await uow.lti.links_for_context(platform_id, context_id) if context_id else []
+        communities = (
+            await self._communities_of(uow, org, platform_id, context_id, links)
+            if context_id
+            else []
+        )
+        cohort: Cohort | None = None
+        if link is not None and link.kind in ("community", "cohort"):
+            try:
+                target = UUID(link.target)
+            except ValueError:
+                target = None
+            if target is not None and link.kind == "cohort":
+                cohort = await uow.cohorts.get(org, target)
+                target = cohort.community_id if cohort else None
+            if target is not None and await uow.communities.get(org, target):
+                communities = [target, *(c for c in communities if c != target)]
+        roster = await uow.lti.roster(platform_id, context_id) if context_id else []
+        summary: dict[str, int] = {}
+        if session.is_instructor:
+            summary = {
+                "launches": await uow.lti.count_launches(platform_id, context_id),
+                "members": len(roster),
+                "instructors": sum(
+                    1 for m in roster if any(is_instructor_role(r) for r in m.roles)
+                ),
+                "links": len(links),
+            }
+        kinds = await uow.office_hours_types.list(org, None, include_inactive=True)
+        offered = offered_kinds(link, kinds)[:MAX_OFFERED]
+        hosts = (
+            await uow.people.get_many(org, list({k.host_id for k in offered})) if offered else []
+        )
+        bookings = await uow.bookings.for_person(
+            org, session.person_id, self._clock.now(), limit=100
+        )
         return CourseView(
             placement,
             link,
