@@ -24,6 +24,7 @@ import random
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -286,14 +287,25 @@ async def run_site(site: str, workdir: Path) -> dict[str, Any]:
 
 # tuning on the last 10 % of the history part ----------------------------------------------
 GRID: list[dict[str, Any]] = [
-    {},
-    {"fusion": "rrf"},
-    {"fusion": "rrf", "rrf_k": 20.0},
-    {"fusion": "rrf", "w_prior": 1.0},
-    {"fusion": "rrf", "w_prior": 0.6, "w_tags": 0.6},
+    {"w_text": 0.5},
+    {"w_text": 0.7},
+    {"w_text": 1.0},
+    {"w_text": 1.5},
+    {"w_tags": 0.7},
+    {"w_tags": 1.5},
+    {"w_named": 0.0},
+    {"w_named": 0.25},
+    {"w_named": 0.5},
+    {"w_inferred": 0.0},
+    {"w_inferred": 0.25},
+    {"w_inferred": 0.5},
+    {"w_prior": 0.15},
     {"w_prior": 0.6},
-    {"half_life_share": 0.05},
-    {"half_life_share": 0.2},
+    {"half_life_share": 0.03},
+    {"half_life_share": 0.1},
+    {"accepted_bonus": 0.5},
+    {"accepted_bonus": 2.0},
+    {"fusion": "rrf"},
 ]
 
 
@@ -322,32 +334,47 @@ async def tune(sites: list[str], workdir: Path, rounds: int) -> None:
     best_scores = await score(best)
     print(f"start {best_scores} mean {np.mean(best_scores):.4f}", flush=True)
     for round_no in range(rounds):
-        improved = False
-        for change in GRID[1:]:
-            trial = replace(best, **change)
-            if trial == best:
+        start = best
+        winner: tuple[Tuning, list[float]] | None = None
+        for change in GRID:
+            trial = replace(start, **change)
+            if trial == start:
                 continue
             scores = await score(trial)
             print(
                 f"round {round_no} {change} → {[round(x, 4) for x in scores]} mean {np.mean(scores):.4f}",
                 flush=True,
             )
-            if np.mean(scores) > np.mean(best_scores) + 0.001:
-                best, best_scores, improved = trial, scores, True
-        print(f"after round {round_no}: {best} mean {np.mean(best_scores):.4f}", flush=True)
-        if not improved:
+            # a change must beat the best so far by more than a rounding error to be kept
+            if np.mean(scores) > np.mean(winner[1] if winner else best_scores) + 0.002:
+                winner = (trial, scores)
+        if winner is None:
+            print(f"round {round_no}: no change helps; best {best}", flush=True)
             break
+        best, best_scores = winner
+        print(f"after round {round_no}: {best} mean {np.mean(best_scores):.4f}", flush=True)
+
+
+def seeded_ids(seed: int) -> None:
+    """Draw new ids from a seeded generator: ties within the matcher's tolerance take turns by
+    person id, so with random ids two runs of the same model differ by a few thousandths of
+    MRR; a fixed seed makes a run repeatable, and other seeds show that spread."""
+    rng = random.Random(seed)
+    uuid.uuid4 = lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sites", nargs="+", default=["history", "physics"])
     parser.add_argument("--tune", action="store_true")
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument(
+        "--seed", type=int, default=7, help="seed of the ids given to imported people"
+    )
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"reference data not found at {DATA}")
-    random.seed(7)
+    seeded_ids(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         if args.tune:
             asyncio.run(tune(args.sites, Path(tmp), args.rounds))

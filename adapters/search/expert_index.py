@@ -90,11 +90,17 @@ class Tuning:
     top_threads: int = 1000
     #: thread text score exponent: > 1 favours a few close threads over many loose ones
     power: float = 1.0
-    w_text: float = 1.0
+    w_text: float = 0.7
     w_tags: float = 1.0
     w_prior: float = 0.3
     w_declared: float = 0.4
     w_endorsed: float = 0.2
+    #: weight of a skill named in the question's text (a tag weighs 1)
+    w_named: float = 0.0
+    #: tags inferred from the threads most like the question (their tags, weighted by likeness)
+    w_inferred: float = 0.0
+    infer_threads: int = 30
+    infer_tags: int = 5
     #: how the signals combine: "linear" (normalised sum) or "rrf" (reciprocal-rank fusion)
     fusion: str = "linear"
     rrf_k: float = 60.0
@@ -128,6 +134,7 @@ class _Org:
     avgdl: float = 1.0
     T: GrowingSparse = field(default_factory=GrowingSparse)
     S: GrowingSparse = field(default_factory=GrowingSparse)
+    ST: GrowingSparse = field(default_factory=GrowingSparse)
     C: GrowingSparse = field(default_factory=GrowingSparse)
     K: GrowingSparse = field(default_factory=GrowingSparse)
     P: GrowingSparse = field(default_factory=GrowingSparse)
@@ -225,12 +232,14 @@ class _Org:
             r = self.skill(sid)
             self.skill_df[r] += 1
             self.S.set(r, doc, 1.0)
+            self.ST.set(doc, r, 1.0)
         return doc
 
     def maybe_fold(self) -> None:
         for name, rows, cols in (
             ("T", len(self.df), len(self.doc_question)),
             ("S", len(self.skill_ids), len(self.doc_question)),
+            ("ST", len(self.doc_question), len(self.skill_ids)),
             ("C", len(self.doc_question), len(self.people)),
             ("K", len(self.doc_question), len(self.people)),
             ("P", len(self.doc_question), len(self.people)),
@@ -358,6 +367,7 @@ class SparseExpertIndex:
         n_docs = len(docs)
         idx.T = from_triplets(t_rows, t_cols, t_vals, len(idx.df), n_docs)
         idx.S = from_triplets(s_rows, s_cols, [1.0] * len(s_rows), len(idx.skill_ids), n_docs)
+        idx.ST = from_triplets(s_cols, s_rows, [1.0] * len(s_rows), n_docs, len(idx.skill_ids))
 
         cells: dict[tuple[int, int], tuple[float, bool]] = {}
         for doc, (key, question, *_rest) in enumerate(docs):
@@ -575,32 +585,44 @@ class SparseExpertIndex:
             top_docs = top_docs[doc_text[top_docs] > 0]
             text = idx.C.row_sum(top_docs, doc_text[top_docs] ** t.power, n_people)
 
-        skill_rows = [idx.skill_row[s] for s in query.skill_ids if s in idx.skill_row]
+        # a tag says what the question is about; a skill merely named in its text weighs
+        # w_named (tuned to 0: names in long texts mislead more than they help), while
+        # declared levels and endorsements count for both
+        weighted: dict[int, float] = {}
+        for ids, share in ((query.named_skill_ids, t.w_named), (query.skill_ids, 1.0)):
+            for s in ids:
+                if s in idx.skill_row:
+                    weighted[idx.skill_row[s]] = share
+        skill_rows = list(weighted)
         tags = np.zeros(n_people)
         declared = np.zeros(n_people)
-        for r in skill_rows:
+        for r, share in weighted.items():
             docs, _ = idx.S.row_entries(r)
-            if len(docs):
-                weight = float(_idf(idx.skill_df[r], max(n_docs, 1)))
+            if len(docs) and share:
+                weight = share * float(_idf(idx.skill_df[r], max(n_docs, 1)))
                 tags += weight * idx.C.row_sum(docs, np.ones(len(docs)), n_people)
             for c, level in idx.declared.get(r, {}).items():
                 declared[c] += t.w_declared * level / 5
             for c, count in idx.endorsed.get(r, {}).items():
                 declared[c] += t.w_endorsed * min(count, 5) / 5
 
+        inferred = (
+            self._inferred(idx, top_docs, doc_text, n_people)
+            if t.w_inferred
+            else np.zeros(n_people)
+        )
         prior = idx.prior[:n_people]
         prior = np.log1p(prior) if t.prior_shape == "log" else prior
+        signals = (
+            (text, t.w_text),
+            (tags, t.w_tags),
+            (inferred, t.w_inferred),
+            (prior, t.w_prior),
+        )
         if t.fusion == "rrf":
-            score = declared + _fused(
-                ((text, t.w_text), (tags, t.w_tags), (prior, t.w_prior)), t.rrf_k, t.rrf_depth
-            )
+            score = declared + _fused(signals, t.rrf_k, t.rrf_depth)
         else:
-            score = (
-                t.w_text * _unit(text)
-                + t.w_tags * _unit(tags)
-                + t.w_prior * _unit(prior)
-                + declared
-            )
+            score = declared + sum((w * _unit(v) for v, w in signals if w), np.zeros(n_people))
         for person in exclude:
             col = idx.person_col.get(person)
             if col is not None:
@@ -653,6 +675,35 @@ class SparseExpertIndex:
                     skills=skills,
                 )
             )
+        return out
+
+    def _inferred(
+        self, idx: _Org, top_docs: IntArray, doc_text: FloatArray, n_people: int
+    ) -> FloatArray:
+        """Tag evidence for the tags of the threads most like the question, weighted by how
+        much of that likeness each tag carries: helps short or untagged questions."""
+        t = idx.tuning
+        out = np.zeros(n_people)
+        n_skills = len(idx.skill_ids)
+        if not len(top_docs) or not n_skills:
+            return out
+        m = min(t.infer_threads, len(top_docs))
+        near = top_docs
+        if m < len(top_docs):
+            near = top_docs[np.argpartition(-doc_text[top_docs], m - 1)[:m]]
+        by_skill = idx.ST.row_sum(near, doc_text[near], n_skills)
+        k = min(t.infer_tags, int((by_skill > 0).sum()))
+        if k == 0:
+            return out
+        rows = np.argpartition(-by_skill, k - 1)[:k] if k < n_skills else np.arange(n_skills)
+        rows = rows[by_skill[rows] > 0]
+        n_docs = max(len(idx.doc_question), 1)
+        df = np.asarray([idx.skill_df[r] for r in rows.tolist()], np.float64)
+        weights = by_skill[rows] / by_skill[rows].sum() * _idf(df, n_docs)
+        for r, w in zip(rows.tolist(), weights.tolist(), strict=True):
+            docs, _ = idx.S.row_entries(r)
+            if len(docs):
+                out += w * idx.C.row_sum(docs, np.ones(len(docs)), n_people)
         return out
 
     def _skill_counts(self, idx: _Org, r: int, n_people: int) -> tuple[FloatArray, FloatArray]:
