@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from aiohttp import web
@@ -20,16 +19,17 @@ from core.lti.errors import LtiBadRequest, LtiRejected
 from core.lti.model import CourseView, LtiSession
 from core.officehours.model import Booking
 from core.services import Services
-from lti.pages import render
-from lti.web import (
-    _checked_form,
-    _ensure_member,
-    _local,
-    _page_context,
-    _people,
-    _services,
-    _session,
+from lti.common import (
+    back,
+    checked_form,
+    ensure_member,
+    local_time,
+    page_context,
+    people_of,
+    services_of,
+    session_of,
 )
+from lti.pages import render
 
 #: free times offered when moving a booking, and show-and-tell sessions listed
 RESCHEDULE_SLOTS = 12
@@ -39,11 +39,6 @@ SHOW_AND_TELL_SHOWN = 4
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-def _back(request: web.Request, notice: str, path: str = "") -> web.Response:
-    location = f"/lti/app/{request.match_info['token']}{path}?{urlencode({'notice': notice})}"
-    return web.Response(status=303, headers={"Location": location})
 
 
 # bookings and waitlist places -----------------------------------------------------------------
@@ -56,7 +51,11 @@ async def booking_rows(
     booked: list[dict[str, Any]] = []
     waiting: list[dict[str, Any]] = []
     for b in view.bookings:
-        row = {"booking": b, "title": titles.get(b.type_id, ""), "when": _local(b.start_utc, zone)}
+        row = {
+            "booking": b,
+            "title": titles.get(b.type_id, ""),
+            "when": local_time(b.start_utc, zone),
+        }
         if b.status in ("pending", "confirmed"):
             booked.append(row)
         elif b.status == "waitlisted":
@@ -71,30 +70,32 @@ async def booking_rows(
 
 
 async def _own_booking(request: web.Request, session: LtiSession, booking_id: UUID) -> Booking:
-    booking = await _services(request).office_hours.get_booking(session.organisation_id, booking_id)
+    booking = await services_of(request).office_hours.get_booking(
+        session.organisation_id, booking_id
+    )
     if booking.person_id != session.person_id:
         raise LtiRejected("booking", "that booking is not yours")
     return booking
 
 
 async def leave_waitlist(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
+    session = await session_of(request)
+    form = await checked_form(request, session)
     booking = await _own_booking(request, session, parse_id(form.get("booking_id", ""), "booking"))
     if booking.status != "waitlisted":
         raise LtiBadRequest("booking", "that is not a waitlist place")
-    await _services(request).office_hours.cancel(
+    await services_of(request).office_hours.cancel(
         session.organisation_id,
         booking.id,
         "left the waitlist from the course",
         by=session.person_id,
     )
-    return _back(request, "You left the waitlist.")
+    return back(request, "You left the waitlist.")
 
 
 async def reschedule_page(request: web.Request) -> web.Response:
-    session = await _session(request)
-    services = _services(request)
+    session = await session_of(request)
+    services = services_of(request)
     org = session.organisation_id
     booking = await _own_booking(
         request, session, parse_id(request.match_info["booking"], "booking")
@@ -109,7 +110,7 @@ async def reschedule_page(request: web.Request) -> web.Response:
     )
     zone = person.time_zone
     slots = [
-        {"iso": s.start_utc.isoformat(), "label": _local(s.start_utc, zone)}
+        {"iso": s.start_utc.isoformat(), "label": local_time(s.start_utc, zone)}
         for s in free
         if s.start_utc != booking.start_utc
     ][:RESCHEDULE_SLOTS]
@@ -117,21 +118,21 @@ async def reschedule_page(request: web.Request) -> web.Response:
         "reschedule.html",
         booking=booking,
         kind=kind,
-        when=_local(booking.start_utc, zone),
+        when=local_time(booking.start_utc, zone),
         slots=slots,
-        **_page_context(request, session, request.match_info["token"], person),
+        **page_context(request, session, request.match_info["token"], person),
     )
 
 
 async def reschedule(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
+    session = await session_of(request)
+    form = await checked_form(request, session)
     booking = await _own_booking(request, session, parse_id(form.get("booking_id", ""), "booking"))
     start = _aware_time(form.get("start", ""))
-    services = _services(request)
+    services = services_of(request)
     moved = await services.office_hours.reschedule(session.organisation_id, booking.id, start)
     person = await services.people.get_person(session.organisation_id, session.person_id)
-    return _back(request, f"Moved to {_local(moved.start_utc, person.time_zone)}.")
+    return back(request, f"Moved to {local_time(moved.start_utc, person.time_zone)}.")
 
 
 def _aware_time(value: str) -> datetime:
@@ -160,7 +161,7 @@ def contributes(found: Any) -> bool:
 
 
 async def _course_question(request: web.Request, session: LtiSession, question_id: UUID) -> Any:
-    services = _services(request)
+    services = services_of(request)
     found = await services.communities.get_question(
         session.organisation_id, question_id, session.person_id
     )
@@ -171,8 +172,8 @@ async def _course_question(request: web.Request, session: LtiSession, question_i
 
 
 async def question_page(request: web.Request) -> web.Response:
-    session = await _session(request)
-    services = _services(request)
+    session = await session_of(request)
+    services = services_of(request)
     org = session.organisation_id
     found = await _course_question(
         request, session, parse_id(request.match_info["question"], "question")
@@ -181,7 +182,7 @@ async def question_page(request: web.Request) -> web.Response:
     person = await services.people.get_person(org, session.person_id)
     authors = {
         p.id: p.name
-        for p in await _people(
+        for p in await people_of(
             services, org, list({question.asker_id, *(a.author_id for a in found.answers)})
         )
     }
@@ -190,33 +191,33 @@ async def question_page(request: web.Request) -> web.Response:
         "question.html",
         question=question,
         asker=authors.get(question.asker_id, ""),
-        asked=_local(question.created_at, zone),
+        asked=local_time(question.created_at, zone),
         answers=[
             {
                 "answer": a,
                 "author": authors.get(a.author_id, ""),
-                "when": _local(a.created_at, zone),
+                "when": local_time(a.created_at, zone),
             }
             for a in found.answers
         ],
         can_answer=await can_contribute(services, session, question.community_id),
         notice=request.query.get("notice", "")[:200],
-        **_page_context(request, session, request.match_info["token"], person),
+        **page_context(request, session, request.match_info["token"], person),
     )
 
 
 async def answer(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
+    session = await session_of(request)
+    form = await checked_form(request, session)
     question_id = parse_id(form.get("question_id", ""), "question")
     found = await _course_question(request, session, question_id)
-    services = _services(request)
+    services = services_of(request)
     if not await can_contribute(services, session, found.question.community_id):
         raise LtiRejected("member", "join the community to answer its questions")
     await services.communities.answer(
         session.organisation_id, question_id, session.person_id, form.get("body", "")
     )
-    return _back(request, "Your answer is posted.", f"/questions/{question_id}")
+    return back(request, "Your answer is posted.", f"/questions/{question_id}")
 
 
 # show-and-tell -------------------------------------------------------------------------------
@@ -236,10 +237,10 @@ async def show_and_tell(
         return None
     agenda = await services.communities.agenda(org, community_id, starts[0], viewer)
     names = {
-        p.id: p.name for p in await _people(services, org, [d.person_id for d in agenda.demos])
+        p.id: p.name for p in await people_of(services, org, [d.person_id for d in agenda.demos])
     }
     return {
-        "sessions": [{"iso": s.isoformat(), "label": _local(s, zone)} for s in starts],
+        "sessions": [{"iso": s.isoformat(), "label": local_time(s, zone)} for s in starts],
         "demos": [{"who": names.get(d.person_id, ""), "title": d.note} for d in agenda.demos],
         "waiting": len(agenda.waitlist),
         "mine": any(d.person_id == viewer for d in (*agenda.demos, *agenda.waitlist)),
@@ -247,22 +248,22 @@ async def show_and_tell(
 
 
 async def sign_up_demo(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
-    services = _services(request)
+    session = await session_of(request)
+    form = await checked_form(request, session)
+    services = services_of(request)
     community_id = parse_id(form.get("community_id", ""), "community")
     if community_id not in (await services.lti.course_view(session)).community_ids:
         raise LtiRejected("community", "that community is not part of this course")
     start = _aware_time(form.get("start", ""))
-    await _ensure_member(services, session, community_id)
+    await ensure_member(services, session, community_id)
     seat = await services.communities.sign_up_demo(
         session.organisation_id, community_id, session.person_id, start, form.get("title", "")
     )
     person = await services.people.get_person(session.organisation_id, session.person_id)
-    when = _local(seat.start, person.time_zone)
+    when = local_time(seat.start, person.time_zone)
     if seat.status == "waitlisted":
-        return _back(request, f"The show-and-tell on {when} is full: you are on its waitlist.")
-    return _back(request, f"You are on the show-and-tell agenda for {when}.")
+        return back(request, f"The show-and-tell on {when} is full: you are on its waitlist.")
+    return back(request, f"You are on the show-and-tell agenda for {when}.")
 
 
 def add_routes(app: web.Application) -> None:

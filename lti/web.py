@@ -10,11 +10,10 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
 from aiohttp import web
@@ -32,6 +31,19 @@ from core.lti.model import CourseView, LtiSession, Platform
 from core.lti.service import check_openid_configuration, sha256
 from core.people.model import Person
 from core.services import Services
+from lti import learner
+from lti.common import (
+    back,
+    checked_form,
+    ensure_member,
+    local_time,
+    lti_secret_key,
+    lti_services_key,
+    page_context,
+    people_of,
+    services_of,
+    session_of,
+)
 from lti.glue import (
     AiohttpCookieService,
     AiohttpMessageLaunch,
@@ -41,12 +53,10 @@ from lti.glue import (
     RequestStorage,
     tool_registration,
 )
-from lti.pages import SECURITY_HEADERS, csrf_ok, csrf_token, error_page, render
+from lti.pages import SECURITY_HEADERS, error_page, render
 
 log = logging.getLogger(__name__)
 
-lti_services_key = web.AppKey("lti_services", Services)
-lti_secret_key = web.AppKey("lti_secret", str)
 lti_http_key = web.AppKey("lti_http", aiohttp.ClientSession)
 #: one key-set fetch at a time per platform (per process)
 lti_locks_key = web.AppKey("lti_locks", dict[str, asyncio.Lock])
@@ -68,12 +78,8 @@ SCOPES = (
 )
 
 
-def _services(request: web.Request) -> Services:
-    return request.app[lti_services_key]
-
-
 def _secure(request: web.Request) -> bool:
-    return _services(request).lti.tool_url.startswith("https://")
+    return services_of(request).lti.tool_url.startswith("https://")
 
 
 @web.middleware
@@ -98,14 +104,14 @@ async def lti_errors(request: web.Request, handler: Handler) -> web.StreamRespon
 
 # JWKS ---------------------------------------------------------------------------------------
 async def jwks(request: web.Request) -> web.Response:
-    keys = await _services(request).lti.published_keys()
+    keys = await services_of(request).lti.published_keys()
     return web.json_response({"keys": keys}, headers={"Cache-Control": "public, max-age=300"})
 
 
 # OIDC login ---------------------------------------------------------------------------------
 async def login(request: web.Request) -> web.Response:
     req = await AiohttpRequest.read(request, _secure(request))
-    service = _services(request).lti
+    service = services_of(request).lti
     if (
         request.headers.get("Sec-Fetch-Dest") == "iframe"
         and not req.get_param("lti_storage_target")
@@ -211,7 +217,7 @@ def _unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 async def _platform_key(request: web.Request, platform: Platform, kid: str) -> dict[str, Any]:
     """The platform key for `kid` from the cache; one re-fetch of the JWKS on an unknown kid."""
-    service = _services(request).lti
+    service = services_of(request).lti
     jwk = await service.cached_key(platform.key_set_url, kid)
     if jwk is not None:
         return jwk
@@ -225,7 +231,7 @@ async def _platform_key(request: web.Request, platform: Platform, kid: str) -> d
 
 
 async def _fetch_key(request: web.Request, platform: Platform, kid: str) -> dict[str, Any]:
-    service = _services(request).lti
+    service = services_of(request).lti
     try:
         async with request.app[lti_http_key].get(platform.key_set_url) as resp:
             resp.raise_for_status()
@@ -247,7 +253,7 @@ async def launch(request: web.Request) -> web.Response:
     if request.content_length and request.content_length > MAX_FORM:
         raise LtiBadRequest("too_large", "the launch request is too large")
     req = await AiohttpRequest.read(request, _secure(request))
-    service = _services(request).lti
+    service = services_of(request).lti
     id_token, state = req.get_param("id_token"), req.get_param("state")
     if not id_token:
         raise LtiBadRequest("id_token", "the launch carries no id_token")
@@ -327,32 +333,6 @@ async def _settled(lookup: asyncio.Future[Person | None]) -> Person | None:
 
 
 # pages ----------------------------------------------------------------------------------------
-async def _session(request: web.Request) -> LtiSession:
-    return await _services(request).lti.session(request.match_info["token"])
-
-
-def _page_context(
-    request: web.Request, session: LtiSession, token: str, person: Person
-) -> dict[str, Any]:
-    return {
-        "person": person,
-        "lang": (person.locale or "en").split("-")[0],
-        "instructor": session.is_instructor,
-        "course": session.context_title,
-        "base": f"/lti/app/{token}",
-        "csrf": csrf_token(request.app[lti_secret_key], str(session.id)),
-    }
-
-
-def _local(when: datetime, zone: str) -> str:
-    """A time in the viewer's zone, e.g. 'Tue 24 Mar, 14:30 CET'."""
-    try:
-        local = when.astimezone(ZoneInfo(zone))
-    except (ZoneInfoNotFoundError, ValueError):
-        local = when.astimezone(UTC)
-    return local.strftime("%a %d %b, %H:%M %Z")
-
-
 async def _experts(
     services: Services, session: LtiSession, view: CourseView, zone: str
 ) -> list[dict[str, Any]]:
@@ -369,7 +349,7 @@ async def _experts(
                 "type": kind,
                 "host": host.name if host else "",
                 "slots": [
-                    {"iso": s.start_utc.isoformat(), "label": _local(s.start_utc, zone)}
+                    {"iso": s.start_utc.isoformat(), "label": local_time(s.start_utc, zone)}
                     for s in free[:SLOTS_SHOWN]
                 ],
             }
@@ -377,16 +357,11 @@ async def _experts(
     return out
 
 
-async def _people(services: Services, org: UUID, ids: list[UUID]) -> list[Any]:
-    if not ids:
-        return []
-    async with services.uow() as uow:
-        return list(await uow.people.get_many(org, ids))
-
-
 async def home(request: web.Request) -> web.Response:
-    session = await _session(request)
-    person = await _services(request).people.get_person(session.organisation_id, session.person_id)
+    session = await session_of(request)
+    person = await services_of(request).people.get_person(
+        session.organisation_id, session.person_id
+    )
     notice = request.query.get("notice", "")[:200]
     return await _course_page(request, session, request.match_info["token"], person, notice)
 
@@ -399,13 +374,13 @@ async def _course_page(
     notice: str = "",
     view: CourseView | None = None,
 ) -> web.Response:
-    services = _services(request)
-    context = _page_context(request, session, token, person)
+    services = services_of(request)
+    context = page_context(request, session, token, person)
     zone = person.time_zone
     org = session.organisation_id
     if session.is_deep_linking:
         kinds = await services.office_hours.list_types(org)
-        hosts = {p.id: p.name for p in await _people(services, org, [k.host_id for k in kinds])}
+        hosts = {p.id: p.name for p in await people_of(services, org, [k.host_id for k in kinds])}
         experts = sorted(
             {(str(k.host_id), hosts.get(k.host_id, "")) for k in kinds}, key=lambda e: e[1]
         )
@@ -418,11 +393,9 @@ async def _course_page(
             cohorts=cohorts,
             **context,
         )
-    from lti.learner import booking_rows
-
     if view is None:
         view = await services.lti.course_view(session)
-    bookings, waitlist = await booking_rows(services, session, view, zone)
+    bookings, waitlist = await learner.booking_rows(services, session, view, zone)
     return render(
         "home.html",
         link=view.link,
@@ -443,8 +416,6 @@ async def _course_community(
 ) -> dict[str, Any] | None:
     """The course community: its library, questions, cohorts and show-and-tell; outcomes for
     instructors."""
-    from lti.learner import contributes, show_and_tell
-
     ids = view.community_ids
     if not ids:
         return None
@@ -475,8 +446,8 @@ async def _course_community(
         "questions": questions,
         "cohorts": cohorts,
         "report": report,
-        "show": await show_and_tell(services, session, ids[0], zone),
-        "member": contributes(found),
+        "show": await learner.show_and_tell(services, session, ids[0], zone),
+        "member": learner.contributes(found),
     }
 
 
@@ -524,36 +495,29 @@ async def _cohort_panel(
 async def _placed_cohort(request: web.Request, session: LtiSession, form: dict[str, str]) -> UUID:
     """The cohort a form acts on: only the one placed where this page was launched."""
     cohort_id = parse_id(form.get("cohort_id", ""), "cohort")
-    view = await _services(request).lti.course_view(session)
+    view = await services_of(request).lti.course_view(session)
     if view.cohort is None or view.cohort.id != cohort_id:
         raise LtiRejected("cohort", "that cohort is not placed in this course")
     return cohort_id
 
 
-async def _ensure_member(services: Services, session: LtiSession, community_id: UUID) -> None:
-    org, person = session.organisation_id, session.person_id
-    members = await services.communities.members(org, community_id)
-    if not any(m.person_id == person and m.status == "active" for m in members):
-        await services.communities.join(org, community_id, person)
-
-
 async def cohort_join(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
+    session = await session_of(request)
+    form = await checked_form(request, session)
     cohort_id = await _placed_cohort(request, session, form)
-    services = _services(request)
+    services = services_of(request)
     cohort = await services.communities.cohort(session.organisation_id, cohort_id)
     # joining a cohort placed in the course makes the learner a member of its community
-    await _ensure_member(services, session, cohort.cohort.community_id)
+    await ensure_member(services, session, cohort.cohort.community_id)
     await services.communities.join_cohort(session.organisation_id, cohort_id, session.person_id)
-    return _back(request, "You have joined the cohort.")
+    return back(request, "You have joined the cohort.")
 
 
 async def cohort_check_in(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
+    session = await session_of(request)
+    form = await checked_form(request, session)
     cohort_id = await _placed_cohort(request, session, form)
-    await _services(request).communities.check_in(
+    await services_of(request).communities.check_in(
         session.organisation_id,
         cohort_id,
         session.person_id,
@@ -561,28 +525,28 @@ async def cohort_check_in(request: web.Request) -> web.Response:
         form.get("saved", ""),
         form.get("stuck", ""),
     )
-    return _back(request, "Check-in saved.")
+    return back(request, "Check-in saved.")
 
 
 async def cohort_leave(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
+    session = await session_of(request)
+    form = await checked_form(request, session)
     cohort_id = await _placed_cohort(request, session, form)
-    await _services(request).communities.leave_cohort(
+    await services_of(request).communities.leave_cohort(
         session.organisation_id, cohort_id, session.person_id
     )
-    return _back(request, "You have left the cohort.")
+    return back(request, "You have left the cohort.")
 
 
 async def ask(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
-    services = _services(request)
+    session = await session_of(request)
+    form = await checked_form(request, session)
+    services = services_of(request)
     community_id = parse_id(form.get("community_id", ""), "community")
     if community_id not in (await services.lti.course_view(session)).community_ids:
         raise LtiRejected("community", "that community is not part of this course")
     # asking in the course community makes the learner a member of it
-    await _ensure_member(services, session, community_id)
+    await ensure_member(services, session, community_id)
     await services.communities.ask(
         session.organisation_id,
         community_id,
@@ -590,17 +554,12 @@ async def ask(request: web.Request) -> web.Response:
         form.get("title", ""),
         form.get("body", ""),
     )
-    return _back(request, "Your question is posted: the community's experts are notified.")
-
-
-def _back(request: web.Request, notice: str) -> web.Response:
-    location = f"/lti/app/{request.match_info['token']}?{urlencode({'notice': notice})}"
-    return web.Response(status=303, headers={"Location": location})
+    return back(request, "Your question is posted: the community's experts are notified.")
 
 
 async def book(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
+    session = await session_of(request)
+    form = await checked_form(request, session)
     try:
         start = datetime.fromisoformat(form.get("start", ""))
     except ValueError:
@@ -608,7 +567,7 @@ async def book(request: web.Request) -> web.Response:
     if start.tzinfo is None:
         raise LtiBadRequest("start", "pick one of the offered times")
     type_id = parse_id(form.get("type_id", ""), "office hours")
-    result = await _services(request).office_hours.book(
+    result = await services_of(request).office_hours.book(
         session.organisation_id,
         type_id,
         session.person_id,
@@ -622,13 +581,13 @@ async def book(request: web.Request) -> web.Response:
         "pending": "Requested: the expert confirms the session.",
         "waitlisted": "That time is full: you are on its waitlist.",
     }.get(status, "Booking recorded.")
-    return _back(request, notice)
+    return back(request, notice)
 
 
 async def cancel(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
-    services = _services(request)
+    session = await session_of(request)
+    form = await checked_form(request, session)
+    services = services_of(request)
     booking_id = parse_id(form.get("booking_id", ""), "booking")
     booking = await services.office_hours.get_booking(session.organisation_id, booking_id)
     if booking.person_id != session.person_id:
@@ -636,32 +595,25 @@ async def cancel(request: web.Request) -> web.Response:
     await services.office_hours.cancel(
         session.organisation_id, booking_id, "cancelled from the course", by=session.person_id
     )
-    return _back(request, "Cancelled.")
-
-
-async def _checked_form(request: web.Request, session: LtiSession) -> dict[str, str]:
-    form = await request.post()
-    if not csrf_ok(request.app[lti_secret_key], str(session.id), str(form.get("csrf") or "")):
-        raise LtiRejected("csrf", "this form has expired: reload the page and try again")
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    return back(request, "Cancelled.")
 
 
 async def roster_sync(request: web.Request) -> web.Response:
-    session = await _session(request)
-    await _checked_form(request, session)
+    session = await session_of(request)
+    await checked_form(request, session)
     if not session.is_instructor:
         raise LtiRejected("role", "only instructors can sync the roster")
-    result = await _services(request).lti.sync_roster(session)
+    result = await services_of(request).lti.sync_roster(session)
     notice = (
         f"Roster synced: {result.joined} joined, {result.left} left, {result.unchanged} unchanged."
     )
-    return _back(request, notice)
+    return back(request, notice)
 
 
 async def deep_link(request: web.Request) -> web.Response:
-    session = await _session(request)
-    form = await _checked_form(request, session)
-    service = _services(request).lti
+    session = await session_of(request)
+    form = await checked_form(request, session)
+    service = services_of(request).lti
     link = await service.create_link(
         session,
         kind=form.get("kind", ""),
@@ -695,7 +647,7 @@ async def deep_link(request: web.Request) -> web.Response:
 
 # dynamic registration -----------------------------------------------------------------------
 async def register(request: web.Request) -> web.Response:
-    services = _services(request)
+    services = services_of(request)
     config_url = request.query.get("openid_configuration", "")
     token = request.query.get("registration_token", "")
     if not config_url.startswith(("https://", "http://")):
@@ -773,7 +725,7 @@ async def _registering_organisation(request: web.Request) -> tuple[UUID, bool]:
     """Which organisation a registration is for, and whether its own registration URL vouches
     for it: the secret in the URL `peerlearn lti register-url` printed; else `?org=` or, on a
     single-organisation installation, the bare URL (those always wait for approval)."""
-    services = _services(request)
+    services = services_of(request)
     secret = request.match_info.get("secret", "")
     if secret:
         return await services.lti.registration_organisation(secret), True
@@ -825,8 +777,6 @@ def setup(app: web.Application, services: Services, secret: str) -> None:
     app.router.add_post("/lti/app/{token}/cohort/join", cohort_join)
     app.router.add_post("/lti/app/{token}/cohort/check-in", cohort_check_in)
     app.router.add_post("/lti/app/{token}/cohort/leave", cohort_leave)
-    from lti import learner
-
     learner.add_routes(app)
 
 
