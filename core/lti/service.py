@@ -820,10 +820,6 @@ class LtiService:
         if found is None:
             raise NotFound(f"no such {link.kind} in this organisation")
 
-    async def link(self, organisation_id: UUID, link_id: UUID) -> CourseLink | None:
-        async with self._uow() as uow:
-            return await uow.lti.get_link(organisation_id, link_id)
-
     async def placement_for(self, session: LtiSession) -> Placement | None:
         if not session.resource_link_id:
             return None
@@ -1010,13 +1006,6 @@ class LtiService:
         result = RosterSync(joined=joined, left=left, unchanged=unchanged)
         result.members = await self._sync_communities(platform, context_id, active, departed)
         return result
-
-    async def course_communities(self, session: LtiSession) -> list[UUID]:
-        """The communities linked to the session's course (LMS course ids or deep links)."""
-        if session.context_id is None:
-            return []
-        platform = await self.platform(session.platform_id)
-        return await self._linked_communities(platform, session.context_id)
 
     async def _linked_communities(self, platform: Platform, context_id: str) -> list[UUID]:
         async with self._uow() as uow:
