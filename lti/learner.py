@@ -13,7 +13,7 @@ from uuid import UUID
 
 from aiohttp import web
 
-from core.errors import Conflict, PeerlearnError
+from core.errors import PeerlearnError
 from core.ids import parse_id
 from core.lti.errors import LtiBadRequest, LtiRejected
 from core.lti.model import CourseView, LtiSession
@@ -231,7 +231,8 @@ async def show_and_tell(
         starts = await services.communities.upcoming_show_and_tell(
             org, community_id, viewer, count=SHOW_AND_TELL_SHOWN
         )
-    except (Conflict, PeerlearnError):
+    except PeerlearnError:
+        # no show-and-tell in this community, or not readable by the viewer
         return None
     if not starts:
         return None
