@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from uuid import UUID
 
 from core.expertise.model import ExpertProfile
@@ -63,7 +64,12 @@ def _workday_utc(zone_name: str, day: date) -> tuple[datetime, datetime]:
 
 def overlap_hours(asker_zone: str, expert_zone: str, now: datetime) -> float:
     """Hours the asker's next working day (09–17 local) overlaps the expert's working hours."""
-    local = now.astimezone(zone(asker_zone)).date()
+    return _overlap_on(asker_zone, expert_zone, now.astimezone(zone(asker_zone)).date())
+
+
+@lru_cache(maxsize=4096)
+def _overlap_on(asker_zone: str, expert_zone: str, local: date) -> float:
+    # a match blends dozens of candidates from a handful of zones: computed once per pair a day
     while local.weekday() >= 5:
         local += timedelta(days=1)
     a_start, a_end = _workday_utc(asker_zone, local)
