@@ -2,11 +2,15 @@
 
 A synthetic organisation: 150,000 answered questions (3 tags each out of 600, text drawn from
 topic vocabularies), about 370,000 answers spread over 100,000 experts with Zipf-like activity.
-Measured in the same run:
+Besides history, what a live organisation knows: people in eight time zones, caps and pauses,
+requests routed this week, 300 experts with weekly office hours (some booked); every query is
+asked by a person in Berlin. Measured in the same run:
   - import of the first 100,000 questions through `ExpertiseService.import_history` on SQLite,
-  - the index build from the database and the memory it holds,
-  - match latency p50/p95 in process (`ExpertiseService.match`, top 5) and over HTTP
+  - the index build from the database, the read model of people's facts, and their memory,
+  - match latency p50/p95 in process (`ExpertiseService.match`, top 5) with the read model and,
+    as this run's baseline, with per-query database lookups of the same facts; over HTTP
     (`POST /api/v1/experts/match` on 127.0.0.1),
+  - incremental updates: an answer, a pause and a routed request count in the next match,
   - the baseline: `rank-bm25` (BM25Okapi) scoring the same threads for the same queries.
 
     python bench/matching_speed.py [--experts 100000] [--questions 150000] [--queries 300]
@@ -22,8 +26,10 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+import tracemalloc
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import UUID, uuid4
 
 import numpy as np
 
@@ -32,12 +38,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from aiohttp import ClientSession, web
 
 from adapters.db import lifecycle
+from adapters.db.tables.expertise import OfferRow, ProfileRow, QuestionRow
+from adapters.db.tables.people import PersonRow
+from adapters.search.expert_facts import CachedExpertFacts
 from app.bootstrap import build_services
 from app.settings import Settings
 from app.web import create_app
 from core.clock import FixedClock
 from core.expertise.history import HistoryAnswer, HistoryThread
+from core.expertise.service import ExpertiseService
 from core.expertise.text import tokens
+from core.services import Services
 
 NOW = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
 TOPICS = 600
@@ -53,6 +64,83 @@ def rss_mb() -> float:
 
 def pct(values: list[float], p: float) -> float:
     return float(np.percentile(np.array(values) * 1000, p))
+
+
+ZONES = (
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+)
+
+
+async def realistic_facts(services: Services, org_id: UUID, world: World) -> UUID:
+    """What a live organisation knows besides history: people in eight time zones, 5 % of the
+    experts with their own caps (one in ten of them away), 2,000 requests routed this week, and
+    the most active expert of 300 topics hosting weekly office hours, 100 of them booked.
+    Returns the asker the queries are asked by."""
+    people = (
+        await PersonRow.filter(organisation_id=org_id).order_by("id").values_list("id", flat=True)
+    )
+    for z, zone_name in enumerate(ZONES):
+        chunk = people[z :: len(ZONES)]
+        for start in range(0, len(chunk), 500):
+            await PersonRow.filter(id__in=chunk[start : start + 500]).update(time_zone=zone_name)
+    by_source = await services.expertise._index.source_labels(org_id, list(people))
+    expert = {label: pid for pid, label in by_source.items()}
+    rng = random.Random(3)
+    await ProfileRow.bulk_create(
+        [
+            ProfileRow(
+                organisation_id=org_id,
+                person_id=expert[f"e{e}"],
+                weekly_request_cap=rng.choice((2, 3, 5, 8)),
+                weekly_hours_cap=rng.choice((1.0, 2.0, 4.0)),
+                paused_until=NOW + timedelta(days=10) if e % 200 == 0 else None,
+            )
+            for e in range(0, world.experts, 20)
+        ]
+    )
+    questions = (
+        await QuestionRow.filter(organisation_id=org_id).limit(2000).values_list("id", flat=True)
+    )
+    await OfferRow.bulk_create(
+        [
+            OfferRow(
+                id=uuid4(),
+                organisation_id=org_id,
+                question_id=qid,
+                expert_id=expert[f"e{world.by_topic[rng.randrange(TOPICS)][0]}"],
+                offered_at=NOW - timedelta(hours=rng.randrange(1, 8)),
+                due_at=NOW + timedelta(hours=4),
+            )
+            for qid in questions
+        ]
+    )
+    hosts = list(dict.fromkeys(expert[f"e{world.by_topic[t][0]}"] for t in range(300)))
+    rules = [{"weekday": d, "start": "10:00", "end": "12:00"} for d in ("mon", "wed", "thu")]
+    oh = services.office_hours
+    for n, host in enumerate(hosts):
+        t = await oh.create_type(
+            org_id, host, {"title": f"Office hours {n}", "rules": rules, "horizon_days": 21}
+        )
+        if n % 3 == 0:
+            slots = await oh.slots(org_id, t.id, NOW, NOW + timedelta(days=7), include_full=False)
+            learner = people[(n * 7919) % len(people)]
+            if slots and learner != host:
+                await oh.book(org_id, t.id, learner, slots[0].start_utc)
+    asker = await services.people.add_person(org_id, "Bench Asker", "asker@bench.example")
+    async with services.uow() as uow:
+        person = await uow.people.get(org_id, asker.id)
+        assert person is not None
+        person.time_zone = "Europe/Berlin"
+        await uow.people.update(person)
+        await uow.commit()
+    return asker.id
 
 
 class World:
@@ -137,29 +225,74 @@ async def main(args: argparse.Namespace) -> None:
             f"organisation: {people:,} people, {args.questions:,} questions, {total_answers:,} answers"
         )
 
-        queries = [world.query() for _ in range(args.queries)]
         gc.collect()
         before = rss_mb()
         started = time.perf_counter()
-        await services.expertise.match(org.id, queries[0][0], queries[0][1])
+        await services.expertise._index.vocabulary(org.id)
         build_s = time.perf_counter() - started
         gc.collect()
+        index_mb = rss_mb() - before
         print(
-            f"index build from the database: {build_s:.1f} s, resident memory +{rss_mb() - before:,.0f} MB"
+            f"index build from the database: {build_s:.1f} s, resident memory +{index_mb:,.0f} MB"
+        )
+
+        started = time.perf_counter()
+        asker = await realistic_facts(services, org.id, world)
+        print(
+            f"people's facts (zones, profiles, offers, office hours): {time.perf_counter() - started:.1f} s"
+        )
+
+        queries = [world.query() for _ in range(args.queries)]
+        # the read model of people's facts is built on first use, like the index
+        facts = services.expertise._facts
+        assert isinstance(facts, CachedExpertFacts)
+        gc.collect()
+        tracemalloc.start()
+        started = time.perf_counter()
+        await facts.facts(org.id, [], NOW, services.expertise.availability)
+        facts_s = time.perf_counter() - started
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"read model of people's facts: {facts_s:.2f} s, {held / 1e6:,.0f} MB held")
+
+        # the same matches with per-query database lookups of the facts (the former way),
+        # sharing the built index: the baseline of this run
+        lookups = ExpertiseService(
+            services.uow,
+            clock,
+            services.expertise._index,
+            availability=services.expertise.availability,
+        )
+        baseline: list[float] = []
+        for text, tags in queries[: args.baseline_matches]:
+            started = time.perf_counter()
+            expected = await lookups.match(org.id, text, tags, asker_id=asker, top=5)
+            baseline.append(time.perf_counter() - started)
+        print(
+            f"match with per-query lookups (top 5): p50 {pct(baseline, 50):.1f} ms, "
+            f"p95 {pct(baseline, 95):.1f} ms over {len(baseline)} queries"
         )
 
         times: list[float] = []
         for text, tags in queries:
             started = time.perf_counter()
-            result = await services.expertise.match(org.id, text, tags, top=5)
+            result = await services.expertise.match(org.id, text, tags, asker_id=asker, top=5)
             times.append(time.perf_counter() - started)
             assert result.experts
         print(
-            f"match in process (top 5): p50 {pct(times, 50):.1f} ms, p95 {pct(times, 95):.1f} ms "
-            f"over {len(times)} queries"
+            f"match in process, read model (top 5): p50 {pct(times, 50):.1f} ms, "
+            f"p95 {pct(times, 95):.1f} ms over {len(times)} queries "
+            f"({statistics.median(baseline) / statistics.median(times):.1f}× faster at the median)"
         )
+        same = 0
+        for text, tags in queries[: args.baseline_matches]:
+            a = await lookups.match(org.id, text, tags, asker_id=asker, top=5)
+            b = await services.expertise.match(org.id, text, tags, asker_id=asker, top=5)
+            same += [e.person_id for e in a.experts] == [e.person_id for e in b.experts]
+        print(f"same top 5 as the per-query lookups: {same} of {args.baseline_matches} queries")
+        del expected
 
-        # the index alone (relevance shortlist of 30), without the per-query database lookups
+        # the index alone (relevance shortlist of 30), without the per-person facts
         from core.expertise.ports import MatchQuery
 
         index = services.expertise._index  # the process's index, already built
@@ -173,7 +306,6 @@ async def main(args: argparse.Namespace) -> None:
         )
 
         # one more answer: it must count in the very next query, without a rebuild
-        asker = (await services.people.add_person(org.id, "Bench Asker", "asker@bench.example")).id
         newcomer = (await services.people.add_person(org.id, "New Expert", "new@bench.example")).id
         question, _ = await services.expertise.ask(org.id, asker, "zzqx quantum sourdough starter")
         started = time.perf_counter()
@@ -182,6 +314,29 @@ async def main(args: argparse.Namespace) -> None:
         print(
             f"incremental update: answer + next match {1000 * (time.perf_counter() - started):.1f} ms, "
             f"new expert first: {found.experts[0].person_id == newcomer}"
+        )
+        # a pause and a routed request count in the next query too, without a rebuild
+        started = time.perf_counter()
+        await services.expertise.update_profile(
+            org.id, newcomer, paused_until=NOW + timedelta(days=7)
+        )
+        found = await services.expertise.match(org.id, "quantum sourdough zzqx", top=10)
+        paused = any(
+            r.startswith("away until")
+            for e in found.experts
+            if e.person_id == newcomer
+            for r in e.reasons
+        )
+        other, _ = await services.expertise.ask(org.id, asker, "zzqx sourdough hydration")
+        (offer,) = await services.expertise.route(org.id, other.id, k=1)
+        counted = await facts.facts(org.id, [offer.expert_id], NOW, services.expertise.availability)
+        truth = await lookups._facts.facts(
+            org.id, [offer.expert_id], NOW, services.expertise.availability
+        )
+        print(
+            f"incremental update: pause + match + route {1000 * (time.perf_counter() - started):.1f} ms; "
+            f"pause shown in the next match: {paused}; request counted in the read model: "
+            f"{counted[offer.expert_id].requests_this_week == truth[offer.expert_id].requests_this_week}"
         )
 
         # over HTTP on 127.0.0.1
@@ -198,7 +353,7 @@ async def main(args: argparse.Namespace) -> None:
                 started = time.perf_counter()
                 async with session.post(
                     f"http://127.0.0.1:{port}/api/v1/experts/match",
-                    json={"text": text, "tags": tags, "top": 5},
+                    json={"text": text, "tags": tags, "top": 5, "asker_id": str(asker)},
                 ) as resp:
                     assert resp.status == 200, await resp.text()
                     await resp.json()
@@ -236,4 +391,5 @@ if __name__ == "__main__":
     parser.add_argument("--questions", type=int, default=150_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--baseline-queries", type=int, default=20)
+    parser.add_argument("--baseline-matches", type=int, default=100)
     asyncio.run(main(parser.parse_args()))
