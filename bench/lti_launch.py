@@ -6,7 +6,9 @@ signed). The baseline is what the pylti1p3 documentation shows: ToolConfDict, an
 session storage, JWKS key caching on, no checks beyond the library's, and a one-line page. peerlearn
 does everything it does in production: registrations, one-time login state and nonce, and the
 session in the database (SQLite file), the extra claim checks, person resolution, the page with
-the course's experts. The script also counts the platform's JWKS fetches (one per key).
+the course's experts. The two tools take turns in short rounds, so that load from other processes
+on a shared machine weighs on both alike. The script also counts each tool's fetches of the
+platform's JWKS (one per key is the goal) and prints the load average.
 
     python -m bench.lti_launch [--launches 200] [--concurrency 4] [--postgres postgres://…]
 """
