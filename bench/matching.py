@@ -10,7 +10,7 @@ split. Metrics: MRR, P@1, nDCG@10, Recall@10 with 95 % bootstrap confidence inte
 `--tune` instead splits the history part again (first 90 % indexed, last 10 % asked) and searches
 the index constants there; test questions are never looked at while tuning.
 
-    python -m bench.matching [--sites history physics] [--tune]
+    python -m bench.matching [--sites history physics] [--tune] [--seed N] [--set NAME=VALUE]
 """
 
 from __future__ import annotations
@@ -235,7 +235,7 @@ def accepted_only(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if r.get("accepted")]
 
 
-async def run_site(site: str, workdir: Path) -> dict[str, Any]:
+async def run_site(site: str, workdir: Path, tuning: Tuning) -> dict[str, Any]:
     rows = load(site)
     s = split(rows, 0.8)
     cands = candidates_of(s.history)
@@ -249,7 +249,7 @@ async def run_site(site: str, workdir: Path) -> dict[str, Any]:
     print(
         f"import of {len(s.history)} questions through the real importer: {product.import_seconds:.1f} s"
     )
-    rank = await product.ranker(Tuning())
+    rank = await product.ranker(tuning)
     bm25 = ThreadBM25(s.history, cands)
     pop = popularity(s.history, cands)
 
@@ -369,18 +369,33 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="measure with an index constant changed, e.g. --set w_named=1.0",
+    )
+    parser.add_argument(
         "--seed", type=int, default=7, help="seed of the ids given to imported people"
     )
     args = parser.parse_args()
     if not DATA.exists():
         sys.exit(f"reference data not found at {DATA}")
     seeded_ids(args.seed)
+    tuning = Tuning()
+    for item in args.set:
+        name, _, value = item.partition("=")
+        if name not in Tuning.__dataclass_fields__:
+            sys.exit(f"no index constant {name!r}")
+        kind = type(getattr(tuning, name))
+        parsed = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        tuning = replace(tuning, **{name: parsed})
     with tempfile.TemporaryDirectory() as tmp:
         if args.tune:
             asyncio.run(tune(args.sites, Path(tmp), args.rounds))
         else:
             for site in args.sites:
-                asyncio.run(run_site(site, Path(tmp)))
+                asyncio.run(run_site(site, Path(tmp), tuning))
 
 
 if __name__ == "__main__":
