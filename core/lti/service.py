@@ -62,8 +62,9 @@ from core.people.service import IdentityHints, PeopleService
 from core.ports import UnitOfWork, UnitOfWorkFactory
 
 PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-#: placements remembered per process (see `complete_launch`)
+#: placements remembered per process, and for how long (see `complete_launch`)
 PLACEMENTS_CACHED = 10_000
+PLACEMENT_CACHE_SECONDS = 300.0
 #: seconds between re-reads of the login-state keys when a state does not open
 STATE_KEYS_REFRESH = 5.0
 #: used logins are purged once expired, on about one launch in this many
@@ -132,7 +133,7 @@ class LtiService:
         #: platform JWKs by (key set URL, kid): a kid names one key for good
         self._platform_keys: dict[tuple[str, str], dict[str, Any]] = {}
         #: course placements as this process last stored them, by (platform, resource link)
-        self._placements: dict[tuple[UUID, str], Placement] = {}
+        self._placements: dict[tuple[UUID, str], tuple[float, Placement]] = {}
         #: login-state sealing keys, newest first, and when they were read (monotonic)
         self._sealing: list[bytes] = []
         self._sealing_read = 0.0
@@ -653,8 +654,13 @@ class LtiService:
             if launch.resource_link_id:
                 placement = self._placement(platform, launch, claims)
                 key = (platform.id, launch.resource_link_id)
-                previous = self._placements.get(key) or await uow.lti.placement(
-                    platform.id, launch.context_id, launch.resource_link_id
+                remembered = self._placements.get(key)
+                previous = (
+                    remembered[1]
+                    if remembered is not None and remembered[0] > time.monotonic()
+                    else await uow.lti.placement(
+                        platform.id, launch.context_id, launch.resource_link_id
+                    )
                 )
                 requested = previous.roster_requested_at if previous else None
                 if (
@@ -681,11 +687,15 @@ class LtiService:
             )
             await uow.commit()
         if stored is not None:
-            # what this process last stored for the link: the next launch of an unchanged link
-            # neither reads nor writes it (a link another process changed is rewritten, at worst)
+            # what this process last stored for the link: for a few minutes, the next launch of
+            # an unchanged link neither reads nor writes it (a link another process changed
+            # meanwhile is rewritten from this launch's claims, which is what a launch does)
             if len(self._placements) > PLACEMENTS_CACHED:
                 self._placements.clear()
-            self._placements[(stored.platform_id, stored.resource_link_id)] = stored
+            self._placements[(stored.platform_id, stored.resource_link_id)] = (
+                time.monotonic() + PLACEMENT_CACHE_SECONDS,
+                stored,
+            )
         return Launched(session, token, person, stored, view)
 
     async def _resolve(self, identity: ExternalIdentity, hints: IdentityHints) -> Person:
