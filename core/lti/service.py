@@ -597,11 +597,11 @@ class LtiService:
         known: Person | None = None,
         with_view: bool = False,
     ) -> Launched:
-        """Check a signature-verified id_token against the login it answers (`login` as read
-        by `launch_context`, or read here), resolve the person, then in one transaction use the
-        login once (an atomic conditional update: one winner) and open a page session. A launch
-        failing any check stores nothing. `with_view` also reads the course page's view in
-        that transaction."""
+        """Check a signature-verified id_token against the login it answers (`login` as opened
+        by `launch_context`, or opened here), resolve the person (`known`: as looked up during
+        the signature check), then in one transaction use the login once (its state's hash and
+        nonce are unique: one winner) and open a page session. A launch failing any check
+        stores nothing. `with_view` also reads the course page's view in that transaction."""
         now = self._clock.now()
         if login is None or login.state != state:
             login = await self._open_state(state)
