@@ -252,3 +252,33 @@ async def test_operators_can_retry_dead_rows_and_bury_stuck_ones(
     counts = await services.outbox.counts()
     assert counts == {"pending": 1, "in_flight": 0, "done": 0, "dead": 1}
     assert (await statuses(services))[stuck.id].last_error == "buried: person left the company"
+
+
+async def test_claims_take_the_oldest_free_rows_and_bulk_outcomes_need_the_lease(
+    services: Services, org: Any, clock: FixedClock
+) -> None:
+    rows = await add_rows(services, org.id, OutboxTopic.NOTIFY, [f"b{i}" for i in range(6)])
+    lease = timedelta(minutes=2)
+    async with services.uow() as uow:
+        early = await uow.outbox.claim_due(clock.now(), clock.now() + lease, 2)
+        await uow.commit()
+    assert [m.id for m in early] == [r.id for r in rows[:2]]
+    assert all(m.status == "in_flight" and m.attempts == 1 and m.lease_token for m in early)
+    assert early[0].payload == {"n": 0} and early[0].created_at == rows[0].created_at
+    clock.advance(timedelta(minutes=3))  # the first claim's lease has expired
+    async with services.uow() as uow:
+        # expired leases and pending rows together, oldest first, up to the limit
+        later = await uow.outbox.claim_due(clock.now(), clock.now() + lease, 4)
+        await uow.commit()
+    assert [m.id for m in later] == [r.id for r in rows[:4]]
+    assert [m.attempts for m in later] == [2, 2, 1, 1]
+    for message in [*early, *later]:
+        message.status, message.result, message.delivered_at = "done", {"ok": 1}, clock.now()
+    async with services.uow() as uow:
+        # the first claim lost its rows to the second: only the second may record them
+        assert list(await uow.outbox.finish_many(early)) == [False, False]
+        assert list(await uow.outbox.finish_many(later)) == [True] * 4
+        await uow.commit()
+    stored = await statuses(services)
+    assert [stored[r.id].status for r in rows] == ["done"] * 4 + ["pending"] * 2
+    assert stored[rows[0].id].result == {"ok": 1} and stored[rows[0].id].lease_token is None
