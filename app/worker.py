@@ -168,12 +168,16 @@ class Worker:
         claiming: asyncio.Task[list[OutboxMessage]] | None = None
         recording: asyncio.Task[None] | None = None
         may_have_more = True
+        # a recording committed while a claim was reading: the claim may have missed the rows
+        # it unblocked
+        recorded_meanwhile = False
         try:
             while stop is None or not stop.is_set():
                 rounds_left = max_claims is None or total.rounds < max_claims
                 if claiming is None and may_have_more and len(waiting) < limit and rounds_left:
                     claiming = asyncio.create_task(self._claim(kinds))
                     total.rounds += 1
+                    recorded_meanwhile = False
                 if recording is None and finished:
                     recording = asyncio.create_task(self._record(finished, total))
                     finished = []
@@ -189,11 +193,13 @@ class Worker:
                         claimed: list[OutboxMessage] = task.result()
                         total.claimed += len(claimed)
                         waiting.extend(self._units(claimed))
-                        may_have_more = len(claimed) >= self.config.batch_size
+                        full = len(claimed) >= self.config.batch_size
+                        may_have_more = full or recorded_meanwhile
                     elif task is recording:
                         recording = None
                         task.result()
                         may_have_more = True
+                        recorded_meanwhile = claiming is not None
                     else:
                         delivery = cast(asyncio.Task[list[Outcome]], task)
                         finished.append((running.pop(delivery), delivery.result()))

@@ -282,3 +282,28 @@ async def test_claims_take_the_oldest_free_rows_and_bulk_outcomes_need_the_lease
     stored = await statuses(services)
     assert [stored[r.id].status for r in rows] == ["done"] * 4 + ["pending"] * 2
     assert stored[rows[0].id].result == {"ok": 1} and stored[rows[0].id].lease_token is None
+
+
+async def test_one_drain_delivers_an_aggregate_s_rows_one_after_another_in_order(
+    services: Services, org: Any
+) -> None:
+    chain = await add_rows(services, org.id, OutboxTopic.CALENDAR_UPSERT, ["b1"] * 4)
+    others = await add_rows(services, org.id, OutboxTopic.CALENDAR_UPSERT, ["b2", "b3", "b4"])
+    seen: list[UUID] = []
+    in_flight: set[str] = set()
+
+    async def deliver(messages: Sequence[OutboxMessage]) -> list[Result | DeliveryError]:
+        aggregates = {m.aggregate_id for m in messages}
+        assert not aggregates & in_flight, "two rows of one aggregate in flight at once"
+        in_flight.update(aggregates)
+        await asyncio.sleep(0.01)
+        in_flight.difference_update(aggregates)
+        seen.extend(m.id for m in messages)
+        return [{} for _ in messages]
+
+    registry = HandlerRegistry()
+    registry.register_batch(OutboxTopic.CALENDAR_UPSERT, deliver, max_batch=2)
+    stats = await worker(services, registry, batch_size=3, concurrency=3).drain()
+    assert stats.done == 7 and stats.claimed == 7
+    assert [i for i in seen if i in {r.id for r in chain}] == [r.id for r in chain]
+    assert set(seen) == {r.id for r in chain + others}
