@@ -107,7 +107,11 @@ def db_upgrade(ctx: Context) -> None:
     """Apply pending migrations."""
     from adapters.db import lifecycle
 
-    asyncio.run(lifecycle.upgrade(ctx.settings.database_url))
+    asyncio.run(
+        lifecycle.upgrade(
+            ctx.settings.database_url, sqlite_synchronous=ctx.settings.sqlite_synchronous
+        )
+    )
     click.echo("database is up to date")
 
 

@@ -31,8 +31,12 @@ def run_with_services(
 
     async def main() -> T:
         if migrate:
-            await lifecycle.upgrade(settings.database_url)
-        await lifecycle.connect(settings.database_url)
+            await lifecycle.upgrade(
+                settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+            )
+        await lifecycle.connect(
+            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
         try:
             return await work(build_services(settings))
         finally:

@@ -19,8 +19,8 @@ log = logging.getLogger(__name__)
 
 
 async def serve_forever(settings: Settings) -> None:
-    await lifecycle.upgrade(settings.database_url)
-    await lifecycle.connect(settings.database_url)
+    await lifecycle.upgrade(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    await lifecycle.connect(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     services = build_services(settings)
     app = create_app(settings, services)
     runner = web.AppRunner(app, access_log=None)

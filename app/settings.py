@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
+#: SQLite `PRAGMA synchronous` levels (the same list as adapters.db.config.SQLITE_SYNCHRONOUS)
+SQLITE_SYNCHRONOUS = ("off", "normal", "full", "extra")
+
 
 class Secret:
     """A string that does not show itself in logs, reprs or tracebacks."""
@@ -54,6 +57,8 @@ class Settings:
     """Every setting peerlearn reads, with its environment variable in `ENV` below."""
 
     database_url: str = "sqlite://peerlearn.db"
+    # SQLite PRAGMA synchronous under WAL: off, normal (default), full, extra
+    sqlite_synchronous: str = "normal"
     host: str = "127.0.0.1"
     port: int = 3978
     public_url: str = "http://127.0.0.1:3978"
@@ -73,6 +78,15 @@ class Settings:
     graph_certificate_path: str = ""
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     graph_learning_provider_id: str = ""
+
+    def __post_init__(self) -> None:
+        level = self.sqlite_synchronous.strip().lower() or "normal"
+        if level not in SQLITE_SYNCHRONOUS:
+            raise ValueError(
+                f"PEERLEARN_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS)},"
+                f" not {self.sqlite_synchronous!r}"
+            )
+        object.__setattr__(self, "sqlite_synchronous", level)
 
     @property
     def is_sqlite(self) -> bool:
@@ -118,6 +132,10 @@ ENV: dict[str, tuple[str, str]] = {
     "database_url": (
         "DATABASE_URL",
         "`sqlite://peerlearn.db` (default) or `postgres://user@host:5432/db`",
+    ),
+    "sqlite_synchronous": (
+        "PEERLEARN_SQLITE_SYNCHRONOUS",
+        "SQLite durability under WAL: `normal` (default), `full`, `extra`, `off` (see below)",
     ),
     "host": ("PEERLEARN_HOST", "address `serve` binds (default `127.0.0.1`)"),
     "port": (

@@ -85,7 +85,9 @@ def create_app(
     if manage_db:
 
         async def database(_: web.Application) -> AsyncIterator[None]:
-            await lifecycle.connect(settings.database_url)
+            await lifecycle.connect(
+                settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+            )
             yield
             await lifecycle.close()
 

@@ -15,20 +15,24 @@ log = logging.getLogger(__name__)
 
 
 async def upgrade(
-    database_url: str, progress: Callable[[str, str, str], object] | None = None
+    database_url: str,
+    progress: Callable[[str, str, str], object] | None = None,
+    *,
+    sqlite_synchronous: str = "normal",
 ) -> None:
     """Apply every pending migration of every feature app (idempotent)."""
+    config = tortoise_config(database_url, sqlite_synchronous=sqlite_synchronous)
     try:
-        await migrate(config=tortoise_config(database_url), progress=progress)
+        await migrate(config=config, progress=progress)
     finally:
         await Tortoise.close_connections()
 
 
-async def connect(database_url: str) -> None:
+async def connect(database_url: str, *, sqlite_synchronous: str = "normal") -> None:
     # tortoise caches each table's INSERT statement per connection *name*: a process that used
     # SQLite before (tests, CLI runs, benchmarks) would send `?` placeholders to PostgreSQL
     EXECUTOR_CACHE.clear()
-    await Tortoise.init(config=tortoise_config(database_url))
+    await Tortoise.init(config=tortoise_config(database_url, sqlite_synchronous=sqlite_synchronous))
 
 
 async def close() -> None:
