@@ -123,6 +123,11 @@ class ExpertiseRepository(Protocol):
 
     async def due_offers(self, now: datetime, limit: int = 500) -> Sequence[RoutingOffer]: ...
 
+    async def expire_offer(self, offer: RoutingOffer, when: datetime) -> bool:
+        """Mark an offer expired if it is still `offered` (a conditional update): False when
+        another worker's sweep or the expert got there first."""
+        ...
+
     # deflection -----------------------------------------------------------------------------
     async def add_deflection(self, deflection: Deflection) -> None: ...
 

@@ -887,16 +887,17 @@ class ExpertiseService:
 
     async def sweep(self) -> int:
         """Expire offers nobody accepted in time and route those questions onwards.
-        Run by the worker (or `peerlearn experts sweep`); returns the offers expired."""
+        Run by the worker (or `peerlearn experts sweep`); returns the offers expired. Each
+        offer is expired by a conditional update, so when two workers sweep at once only the
+        one that expired an offer routes its question onwards."""
         now = self._clock.now()
         expired = 0
         async with self._uow() as uow:
             due = await uow.expertise.due_offers(now)
             touched: dict[tuple[UUID, UUID], None] = {}
             for offer in due:
-                offer.status = "expired"
-                offer.decided_at = now
-                await uow.expertise.update_offer(offer)
+                if not await uow.expertise.expire_offer(offer, now):
+                    continue
                 touched[(offer.organisation_id, offer.question_id)] = None
                 expired += 1
             for org_id, qid in touched:

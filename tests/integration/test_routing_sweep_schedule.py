@@ -92,3 +92,15 @@ def test_the_interval_is_a_setting_and_zero_turns_the_sweep_off(clock: FixedCloc
     with pytest.raises(ValueError, match="negative"):
         Settings.from_env({"PEERLEARN_ROUTING_SWEEP_SECONDS": "-5"})
     assert sweeper_for(0, None, clock) is None  # type: ignore[arg-type]
+
+
+async def test_two_workers_sweeping_at_once_route_a_question_onwards_once(
+    services: Services, org: Any, team: dict[str, UUID], clock: FixedClock
+) -> None:
+    question, _ = await services.expertise.ask(org.id, team["asker"], QUESTION)
+    await services.expertise.route(org.id, question.id)
+    clock.advance(timedelta(hours=4, minutes=1))
+    first, second = await asyncio.gather(services.expertise.sweep(), services.expertise.sweep())
+    assert first + second == 2
+    _, _, offers = await services.expertise.question(org.id, question.id)
+    assert sorted(o.status for o in offers) == ["expired", "expired", "offered", "offered"]

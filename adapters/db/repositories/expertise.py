@@ -626,6 +626,12 @@ class DbExpertise:
         )
         return [_offer(r) for r in rows]
 
+    async def expire_offer(self, offer: RoutingOffer, when: datetime) -> bool:
+        changed = await OfferRow.filter(
+            id=offer.id, organisation_id=offer.organisation_id, status="offered"
+        ).update(status="expired", decided_at=when)
+        return bool(changed)
+
     # deflection -----------------------------------------------------------------------------
     async def add_deflection(self, deflection: Deflection) -> None:
         d = deflection
