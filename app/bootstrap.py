@@ -8,6 +8,7 @@ from adapters.ics import IcalendarInvitations
 from adapters.lms.keys import generate_tool_key
 from adapters.lms.services import LmsServices
 from adapters.reports.communities import CommunityReportRenderer
+from adapters.search.embedding import SemanticUnavailable, make_embedder
 from adapters.search.expert_facts import CachedExpertFacts
 from adapters.search.expert_index import SparseExpertIndex
 from app.communities_links import (
@@ -39,8 +40,12 @@ def build_services(
     """Wire the core's services to their adapters. The database must be connected first."""
     clock = clock or SystemClock()
     factory: UnitOfWorkFactory = uow if uow is not None else DbUnitOfWork
+    try:
+        embedder = make_embedder(settings.semantic)
+    except SemanticUnavailable as exc:
+        raise SystemExit(str(exc)) from None
     expertise = ExpertiseService(
-        factory, clock, SparseExpertIndex(clock), facts=CachedExpertFacts()
+        factory, clock, SparseExpertIndex(clock, embedder=embedder), facts=CachedExpertFacts()
     )
     services = Services(
         clock=clock,

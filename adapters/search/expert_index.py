@@ -25,6 +25,7 @@ from datetime import datetime
 from uuid import UUID
 
 import numpy as np
+import numpy.typing as npt
 
 from adapters.db.tables.expertise import (
     AnswerRow,
@@ -35,6 +36,7 @@ from adapters.db.tables.expertise import (
     QuestionRow,
     SkillAliasRow,
     SkillRow,
+    ThreadEmbeddingRow,
 )
 from adapters.db.tables.people import IdentityRow
 from adapters.search.sparse import FloatArray, GrowingSparse, IntArray, from_triplets
@@ -44,11 +46,14 @@ from core.expertise.ports import (
     MatchQuery,
     SimilarQuestion,
     SkillEvidence,
+    TextEmbedder,
     Vocabulary,
 )
 from core.expertise.text import term_counts
 
 log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
 
 #: organisations this process changed since their index last caught up
 _changed: set[UUID] = set()
@@ -111,6 +116,13 @@ class Tuning:
     answer_text: bool = True
     #: threads at least this similar (0–1) count as "similar questions answered"
     similar_at: float = 0.4
+    #: the optional semantic signal (an embedder is configured): dense similarity of the
+    #: question to the `dense_threads` closest threads, handed on to their answerers like text
+    w_dense: float = 0.5
+    dense_threads: int = 100
+    #: how the dense signal joins: "signal" (one more signal under `fusion`) or "rrf"
+    #: (reciprocal-rank fusion of the lexical ranking and the dense ranking, weight w_dense)
+    dense_fusion: str = "signal"
 
 
 @dataclass
@@ -152,6 +164,8 @@ class _Org:
     vocabulary: Vocabulary = field(default_factory=lambda: Vocabulary({}, {}))
     polled_at: float = 0.0
     labels: dict[UUID, str] = field(default_factory=dict)
+    #: docs × dim unit vectors of the semantic signal (rows past the docs are spare room)
+    E: Vectors = field(default_factory=lambda: np.zeros((0, 0), np.float32))
 
     # growth -------------------------------------------------------------------------------
     def col(self, person: UUID) -> int:
@@ -268,9 +282,12 @@ def _idf(df: FloatArray | float, n: int) -> FloatArray:
 class SparseExpertIndex:
     """`ExpertIndex` over numpy/scipy sparse matrices, one per organisation."""
 
-    def __init__(self, clock: Clock, tuning: Tuning | None = None) -> None:
+    def __init__(
+        self, clock: Clock, tuning: Tuning | None = None, embedder: TextEmbedder | None = None
+    ) -> None:
         self._clock = clock
         self.tuning = tuning or Tuning()
+        self.embedder = embedder
         self._orgs: dict[UUID, _Org] = {}
         self._locks: dict[UUID, asyncio.Lock] = {}
 
@@ -317,6 +334,7 @@ class SparseExpertIndex:
             by_question.setdefault(_uuid(qid), []).append((_uuid(author), bool(accepted), text))
 
         docs: list[tuple[UUID, UUID | None, str, list[UUID], float, datetime]] = []
+        dense_texts: list[str] = []
         pos = 0
         for qid, title, body, skills, created in questions:
             q = _uuid(qid)
@@ -328,11 +346,13 @@ class SparseExpertIndex:
             if self.tuning.answer_text:
                 text += " " + " ".join(a[2] for a in thread if a[2])
             docs.append((q, q, text, [_uuid(s) for s in skills or []], pos - 1, created))
+            dense_texts.append(_dense_text(title, body))
         idx.n_questions = pos
         for eid, _, _, skills, text, _, occurred in evidence:
             docs.append(
                 (_uuid(eid), None, text or "", [_uuid(s) for s in skills or []], pos, occurred)
             )
+            dense_texts.append(text or "")
 
         # terms × docs in one pass, then sparse matrices built in bulk
         counts = [term_counts(d[2]) for d in docs]
@@ -417,6 +437,8 @@ class SparseExpertIndex:
                 idx.accepted[c] += float(accepted)
         await self._load_declared(idx, org_id, None)
         await self._load_vocabulary(idx, org_id)
+        if self.embedder is not None:
+            idx.E = await self._vectors(org_id, [d[0] for d in docs], dense_texts)
         # imported people are known by their source user id (batch output, reasons)
         idx.labels = {
             _uuid(p): str(s)
@@ -466,6 +488,87 @@ class SparseExpertIndex:
             c = idx.col(_uuid(pid))
             holders[c] = holders.get(c, 0) + 1
 
+    # dense vectors (optional semantic signal) -------------------------------------------
+    async def _vectors(self, org_id: UUID, keys: Sequence[UUID], texts: Sequence[str]) -> Vectors:
+        """Vectors of these docs: stored ones are read, missing ones embedded and stored."""
+        embedder = self.embedder
+        assert embedder is not None
+        stored = {
+            _uuid(i): bytes(v)
+            for i, v in await ThreadEmbeddingRow.filter(
+                organisation_id=org_id, model=embedder.name
+            ).values_list("id", "vector")
+        }
+        out = np.zeros((max(len(keys), 64), embedder.dim), np.float32)
+        missing: list[int] = []
+        for doc, key in enumerate(keys):
+            raw = stored.get(key)
+            if raw is not None and len(raw) == 4 * embedder.dim:
+                out[doc] = np.frombuffer(raw, np.float32)
+            else:
+                missing.append(doc)
+        if missing:
+            started = time.perf_counter()
+            # vectors of another model are replaced
+            await ThreadEmbeddingRow.filter(
+                organisation_id=org_id, id__in=[keys[d] for d in missing]
+            ).delete()
+            for start in range(0, len(missing), 256):
+                batch = missing[start : start + 256]
+                vectors = await asyncio.to_thread(embedder.embed, [texts[d] for d in batch])
+                block = np.asarray(vectors, np.float32).reshape(len(batch), embedder.dim)
+                out[batch] = block
+                await ThreadEmbeddingRow.bulk_create(
+                    [
+                        ThreadEmbeddingRow(
+                            id=keys[d],
+                            organisation_id=org_id,
+                            model=embedder.name,
+                            vector=block[i].tobytes(),
+                        )
+                        for i, d in enumerate(batch)
+                    ]
+                )
+            log.info(
+                "embedded %d threads of %s with %s in %.1f s",
+                len(missing),
+                org_id,
+                embedder.name,
+                time.perf_counter() - started,
+            )
+        return out
+
+    async def _add_vector(self, idx: _Org, org_id: UUID, doc: int, key: UUID, text: str) -> None:
+        embedder = self.embedder
+        if embedder is None:
+            return
+        if doc >= len(idx.E):
+            grown = np.zeros((max(64, 2 * len(idx.E)), embedder.dim), np.float32)
+            grown[: len(idx.E)] = idx.E
+            idx.E = grown
+        row = await ThreadEmbeddingRow.get_or_none(id=key, organisation_id=org_id)
+        if row is not None and row.model == embedder.name:
+            idx.E[doc] = np.frombuffer(bytes(row.vector), np.float32)
+            return
+        vectors = await asyncio.to_thread(embedder.embed, [text])
+        vector = np.asarray(vectors, np.float32).reshape(embedder.dim)
+        idx.E[doc] = vector
+        if row is None:
+            await ThreadEmbeddingRow.create(
+                id=key, organisation_id=org_id, model=embedder.name, vector=vector.tobytes()
+            )
+        else:
+            row.model, row.vector = embedder.name, vector.tobytes()
+            await row.save()
+
+    async def query_vector(self, text: str) -> Vectors | None:
+        """The question's dense vector, embedded off the event loop (None: no embedder)."""
+        embedder = self.embedder
+        if embedder is None or not self.tuning.w_dense:
+            return None
+        vectors = await asyncio.to_thread(embedder.embed, [text])
+        return np.asarray(vectors, np.float32).reshape(embedder.dim)
+
     # catch-up -----------------------------------------------------------------------------
     async def _catch_up(self, idx: _Org, org_id: UUID) -> bool:
         """Apply changes written since the index last looked; False asks for a rebuild."""
@@ -511,6 +614,7 @@ class SparseExpertIndex:
                 idx.n_questions - 1,
                 q.created_at,
             )
+            await self._add_vector(idx, org_id, doc, q.id, _dense_text(q.title, q.body))
         idx.credit(doc, answer.author_id, 1.0, answer.accepted, now)
 
     async def _apply_evidence(
@@ -527,6 +631,7 @@ class SparseExpertIndex:
             idx.n_questions,
             e.occurred_at,
         )
+        await self._add_vector(idx, org_id, doc, e.id, e.text or "")
         weight = EVIDENCE_WEIGHT.get(e.kind, 1.0)
         if e.rating is not None:
             weight *= 0.5 + e.rating / 5
@@ -566,10 +671,16 @@ class SparseExpertIndex:
         self, org_id: UUID, query: MatchQuery, exclude: Collection[UUID], limit: int
     ) -> Sequence[Candidate]:
         idx = await self._fresh(org_id)
-        return self.rank(idx, query, exclude, limit)
+        vector = await self.query_vector(query.text) if len(idx.E) else None
+        return self.rank(idx, query, exclude, limit, vector)
 
     def rank(
-        self, idx: _Org, query: MatchQuery, exclude: Collection[UUID], limit: int
+        self,
+        idx: _Org,
+        query: MatchQuery,
+        exclude: Collection[UUID],
+        limit: int,
+        vector: Vectors | None = None,
     ) -> list[Candidate]:
         t = idx.tuning
         n_docs, n_people = len(idx.doc_question), len(idx.people)
@@ -613,16 +724,24 @@ class SparseExpertIndex:
         )
         prior = idx.prior[:n_people]
         prior = np.log1p(prior) if t.prior_shape == "log" else prior
-        signals = (
+        dense = self._dense(idx, vector, n_docs, n_people)
+        signals: tuple[tuple[FloatArray, float], ...] = (
             (text, t.w_text),
             (tags, t.w_tags),
             (inferred, t.w_inferred),
             (prior, t.w_prior),
         )
+        if dense is not None and t.dense_fusion == "signal":
+            signals += ((dense, t.w_dense),)
         if t.fusion == "rrf":
             score = declared + _fused(signals, t.rrf_k, t.rrf_depth)
         else:
             score = declared + sum((w * _unit(v) for v, w in signals if w), np.zeros(n_people))
+        if dense is not None and t.dense_fusion == "rrf":
+            # the lexical ranking and the dense ranking, fused by rank; the lexical score breaks
+            # ties within its own ranking and keeps people with only declared skills in
+            fused = _fused(((score, 1.0), (dense, t.w_dense)), t.rrf_k, t.rrf_depth)
+            score = fused + 1e-6 * _unit(np.maximum(score, 0.0))
         for person in exclude:
             col = idx.person_col.get(person)
             if col is not None:
@@ -676,6 +795,22 @@ class SparseExpertIndex:
                 )
             )
         return out
+
+    def _dense(
+        self, idx: _Org, vector: Vectors | None, n_docs: int, n_people: int
+    ) -> FloatArray | None:
+        """Cosine similarity of the question to the closest threads, credited to their
+        answerers (decayed, accepted answers weighted more, as for text)."""
+        t = idx.tuning
+        if vector is None or not t.w_dense or not n_docs or len(idx.E) < n_docs:
+            return None
+        sims = idx.E[:n_docs] @ vector
+        k = min(t.dense_threads, n_docs)
+        top = np.argpartition(-sims, k - 1)[:k] if k < n_docs else np.arange(n_docs)
+        top = top[sims[top] > 0]
+        if not len(top):
+            return None
+        return idx.C.row_sum(top, sims[top].astype(np.float64), n_people)
 
     def _inferred(
         self, idx: _Org, top_docs: IntArray, doc_text: FloatArray, n_people: int
@@ -759,6 +894,10 @@ def _fused(signals: tuple[tuple[FloatArray, float], ...], k: float, depth: int) 
         top = top[np.argsort(-values[top], kind="stable")]
         out[top] += weight / (k + np.arange(1, len(top) + 1))
     return out
+
+
+def _dense_text(title: str, body: str) -> str:
+    return f"{title}. {body}" if title and body else title or body
 
 
 def _unit(values: FloatArray) -> FloatArray:

@@ -204,6 +204,19 @@ class SimilarQuestion:
     score: float
 
 
+class TextEmbedder(Protocol):
+    """Dense vectors for texts (the optional semantic signal); implemented by adapters so the
+    core never imports a model runtime."""
+
+    #: identifies the model: stored vectors of another model are recomputed
+    name: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> Sequence[Sequence[float]]:
+        """One unit-length vector of `dim` floats per text."""
+        ...
+
+
 class ExpertIndex(Protocol):
     """Relevance of people to a question, from everything they did; a cache of the database."""
 

@@ -182,3 +182,15 @@ class ChangeRow(Model):
     class Meta:
         table = "expertise_change"
         indexes = (("organisation_id", "id"),)
+
+
+class ThreadEmbeddingRow(Model):
+    """The dense vector of an answered thread (optional semantic signal), float32 bytes."""
+
+    id = fields.UUIDField(primary_key=True)
+    organisation_id = fields.UUIDField(db_index=True)
+    model = fields.CharField(max_length=64)
+    vector = fields.BinaryField()
+
+    class Meta:
+        table = "expertise_thread_embedding"
