@@ -331,9 +331,13 @@ def import_qa(ctx: Context, file: Path, org_ref: str, source: str, as_json: bool
     async def work(s: Services) -> Any:
         org = await s.people.organisation(org_ref)
         with click.progressbar(length=len(items), label="importing", file=sys.stderr) as bar:
-            return await s.expertise.import_history(
+            summary = await s.expertise.import_history(
                 org.id, items, source=source, progress=bar.update
             )
+        if summary.questions and ctx.settings.semantic != "off":
+            click.echo("embedding the imported threads (semantic signal)…", err=True)
+            await s.expertise.prepare_index(org.id)
+        return summary
 
     summary = run(ctx, work)
     if as_json:

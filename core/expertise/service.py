@@ -1041,6 +1041,11 @@ class ExpertiseService:
         summary.rejected.sort(key=lambda p: p.line)
         return summary
 
+    async def prepare_index(self, org_id: UUID) -> None:
+        """Build the organisation's expert index now rather than on its first question (after
+        an import with the semantic signal on, this is when the imported threads are embedded)."""
+        await self._index.vocabulary(org_id)
+
     async def _import_batch(
         self,
         org_id: UUID,
