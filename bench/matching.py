@@ -405,8 +405,12 @@ GRID_SEMANTIC: list[dict[str, Any]] = [
     {"w_dense": 1.5},
     {"dense_threads": 30},
     {"dense_threads": 300},
+    {"dense_power": 3.0},
     {"dense_fusion": "rrf"},
     {"dense_fusion": "rrf", "w_dense": 1.0},
+    {"dense_fusion": "thread", "w_dense": 0.25},
+    {"dense_fusion": "thread", "w_dense": 0.5},
+    {"dense_fusion": "thread", "w_dense": 1.0},
 ]
 
 

@@ -120,8 +120,11 @@ class Tuning:
     #: question to the `dense_threads` closest threads, handed on to their answerers like text
     w_dense: float = 0.5
     dense_threads: int = 100
-    #: how the dense signal joins: "signal" (one more signal under `fusion`) or "rrf"
-    #: (reciprocal-rank fusion of the lexical ranking and the dense ranking, weight w_dense)
+    #: similarity exponent: > 1 favours a few close threads over many loose ones
+    dense_power: float = 1.0
+    #: how the dense signal joins: "signal" (one more signal under `fusion`), "rrf"
+    #: (reciprocal-rank fusion of the lexical ranking and the dense ranking, weight w_dense) or
+    #: "thread" (added to each thread's normalised text score before threads are credited)
     dense_fusion: str = "signal"
 
 
@@ -688,13 +691,17 @@ class SparseExpertIndex:
             return []
         term_ids, weights, ceiling = self._query_terms(idx, query.text)
         doc_text = idx.T.row_sum(term_ids, weights, n_docs)
+        sims = self._similarities(idx, vector, n_docs)
+        doc_rel = doc_text
+        if sims is not None and t.dense_fusion == "thread":
+            doc_rel = doc_text / (ceiling or 1.0) + t.w_dense * sims
         text = np.zeros(n_people)
         top_docs = np.zeros(0, np.int64)
-        if len(term_ids) and n_docs:
+        if (len(term_ids) or sims is not None) and n_docs:
             k = min(t.top_threads, n_docs)
-            top_docs = np.argpartition(-doc_text, k - 1)[:k] if k < n_docs else np.arange(n_docs)
-            top_docs = top_docs[doc_text[top_docs] > 0]
-            text = idx.C.row_sum(top_docs, doc_text[top_docs] ** t.power, n_people)
+            top_docs = np.argpartition(-doc_rel, k - 1)[:k] if k < n_docs else np.arange(n_docs)
+            top_docs = top_docs[doc_rel[top_docs] > 0]
+            text = idx.C.row_sum(top_docs, doc_rel[top_docs] ** t.power, n_people)
 
         # a tag says what the question is about; a skill merely named in its text weighs
         # w_named (tuned to 0: names in long texts mislead more than they help), while
@@ -724,7 +731,10 @@ class SparseExpertIndex:
         )
         prior = idx.prior[:n_people]
         prior = np.log1p(prior) if t.prior_shape == "log" else prior
-        dense = self._dense(idx, vector, n_docs, n_people)
+        dense = None
+        if sims is not None and t.dense_fusion != "thread":
+            near = np.flatnonzero(sims)
+            dense = idx.C.row_sum(near, sims[near], n_people)
         signals: tuple[tuple[FloatArray, float], ...] = (
             (text, t.w_text),
             (tags, t.w_tags),
@@ -796,21 +806,22 @@ class SparseExpertIndex:
             )
         return out
 
-    def _dense(
-        self, idx: _Org, vector: Vectors | None, n_docs: int, n_people: int
-    ) -> FloatArray | None:
-        """Cosine similarity of the question to the closest threads, credited to their
-        answerers (decayed, accepted answers weighted more, as for text)."""
+    def _similarities(self, idx: _Org, vector: Vectors | None, n_docs: int) -> FloatArray | None:
+        """Cosine similarity (to the power `dense_power`) of the question to each of the
+        `dense_threads` closest threads, 0 for the others; credited to the threads' answerers
+        like text (decayed, accepted answers weighted more)."""
         t = idx.tuning
         if vector is None or not t.w_dense or not n_docs or len(idx.E) < n_docs:
             return None
-        sims = idx.E[:n_docs] @ vector
+        sims = (idx.E[:n_docs] @ vector).astype(np.float64)
         k = min(t.dense_threads, n_docs)
         top = np.argpartition(-sims, k - 1)[:k] if k < n_docs else np.arange(n_docs)
         top = top[sims[top] > 0]
         if not len(top):
             return None
-        return idx.C.row_sum(top, sims[top].astype(np.float64), n_people)
+        out = np.zeros(n_docs)
+        out[top] = sims[top] ** t.dense_power
+        return out
 
     def _inferred(
         self, idx: _Org, top_docs: IntArray, doc_text: FloatArray, n_people: int
