@@ -1,18 +1,21 @@
 """pylti1p3 on aiohttp: request, cookies, redirect, OIDC login, message launch, a tool
 configuration over the registrations loaded from the database, and per-request storage.
 
-pylti1p3 is synchronous; the launch validation runs in a worker thread over data the async
-handlers loaded beforehand, so nothing here touches the database or the event loop."""
+pylti1p3 is synchronous; the launch validation runs over data the async handlers loaded
+beforehand (registration, the platform key, the sealed login), so nothing here does I/O."""
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
+from jwt.algorithms import RSAAlgorithm
 from pylti1p3.cookie import CookieService
 from pylti1p3.deployment import Deployment
+from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.message_launch import MessageLaunch
 from pylti1p3.oidc_login import OIDCLogin
@@ -243,6 +246,36 @@ class AiohttpMessageLaunch(
 
     def claims(self) -> dict[str, Any]:
         return dict(self._jwt.get("body", {}))
+
+    def get_public_key(self) -> tuple[Any, str]:
+        """pylti1p3's key choice (the registration's key with the header's kid and alg), but the
+        key object is parsed once per key, not converted JWK → PEM → key on every launch."""
+        assert self._registration is not None, "Registration not yet set"
+        key_set: Mapping[str, Any] = self._registration.get_key_set() or {}
+        header = self._jwt.get("header", {})
+        kid, alg = header.get("kid"), header.get("alg")
+        if not kid:
+            raise LtiException("JWT KID not found")
+        if not alg:
+            raise LtiException("JWT ALG not found")
+        for key in key_set.get("keys", []):
+            key_alg = key.get("alg", "RS256")
+            if key.get("kid") == kid and key_alg == alg:
+                try:
+                    return _rsa_public_key(json.dumps(key, sort_keys=True)), key_alg
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise LtiException("Can't convert JWT key to PEM format") from exc
+        raise LtiException("Unable to find public key")
+
+
+@functools.lru_cache(maxsize=64)
+def _rsa_public_key(jwk_json: str) -> Any:
+    """A platform's RSA public key object from its JWK (keyed by the whole JWK, so a rotated
+    key with a reused kid is parsed afresh)."""
+    key = RSAAlgorithm.from_jwk(jwk_json)
+    if hasattr(key, "private_numbers"):
+        raise ValueError("a platform key must be a public key")
+    return key
 
 
 @functools.lru_cache(maxsize=16)

@@ -8,7 +8,7 @@ import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -515,17 +515,6 @@ class LtiService:
             jwk = await self.cached_key(platform.key_set_url, kid)
         return LaunchContext(platform, dict(jwk) if jwk else None, login)
 
-    async def known_person(self, platform: Platform, claims: Mapping[str, Any]) -> Person | None:
-        """Who the (unverified) id_token's subject already is on this platform, if anyone: read
-        while the signature is verified, used only once it is."""
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
-            return None
-        async with self._uow() as uow:
-            return await uow.people.get_by_identity(
-                ExternalIdentity("lti", platform.issuer, subject), platform.organisation_id
-            )
-
     async def cached_key(self, key_set_url: str, kid: str) -> dict[str, Any] | None:
         jwk = self._platform_keys.get((key_set_url, kid))
         if jwk is not None:
@@ -598,32 +587,81 @@ class LtiService:
         with_view: bool = False,
     ) -> Launched:
         """Check a signature-verified id_token against the login it answers (`login` as opened
-        by `launch_context`, or opened here), resolve the person (`known`: as looked up during
-        the signature check), then in one transaction use the login once (its state's hash and
-        nonce are unique: one winner) and open a page session. A launch failing any check
-        stores nothing. `with_view` also reads the course page's view in that transaction."""
+        by `launch_context`, or opened here), then in one transaction find the person, use the
+        login once (its state's hash and nonce are unique: one winner) and open a page session.
+        A first launch (or one that changes the profile) resolves the person in its own
+        transaction first. A launch failing any check stores nothing. `with_view` also reads
+        the course page's view in that transaction."""
         now = self._clock.now()
         if login is None or login.state != state:
             login = await self._open_state(state)
         launch = self.check_launch(platform, claims, login, browser_secret=browser_secret)
         identity = ExternalIdentity("lti", platform.issuer, launch.subject)
-        hints = IdentityHints(
-            name=launch.name,
-            email=launch.email,
-            email_verified=launch.email_verified,
-            time_zone=launch.time_zone,
-            organisation_id=platform.organisation_id,
-        )
-        if (
-            known is not None
-            and identity in known.identities
-            and known.organisation_id == platform.organisation_id
-            and (not launch.time_zone or launch.time_zone == known.time_zone)
-        ):
-            # a returning person whose profile the launch would not change
-            person = known
-        else:
+
+        def returning(found: Person | None) -> Person | None:
+            """`found` when it is this launch's person and the launch would not change them."""
+            if (
+                found is not None
+                and identity in found.identities
+                and found.organisation_id == platform.organisation_id
+                and (not launch.time_zone or launch.time_zone == found.time_zone)
+            ):
+                return found
+            return None
+
+        assert login is not None
+        person = returning(known)
+        opened: tuple[LtiSession, str, Placement | None, CourseView | None] | None = None
+        async with self._uow() as uow:
+            if person is None:
+                person = returning(
+                    await uow.people.get_by_identity(identity, platform.organisation_id)
+                )
+            if person is not None:
+                opened = await self._open_session(
+                    uow, platform, claims, launch, login, state, person, now, with_view
+                )
+        if person is None:
+            # nothing was written above: resolve the profile, then open the session
+            hints = IdentityHints(
+                name=launch.name,
+                email=launch.email,
+                email_verified=launch.email_verified,
+                time_zone=launch.time_zone,
+                organisation_id=platform.organisation_id,
+            )
             person = await self._resolve(identity, hints)
+            async with self._uow() as uow:
+                opened = await self._open_session(
+                    uow, platform, claims, launch, login, state, person, now, with_view
+                )
+        assert opened is not None
+        session, token, stored, view = opened
+        if stored is not None:
+            # what this process last stored for the link: for a few minutes, the next launch of
+            # an unchanged link neither reads nor writes it (a link another process changed
+            # meanwhile is rewritten from this launch's claims, which is what a launch does)
+            if len(self._placements) > PLACEMENTS_CACHED:
+                self._placements.clear()
+            self._placements[(stored.platform_id, stored.resource_link_id)] = (
+                time.monotonic() + PLACEMENT_CACHE_SECONDS,
+                stored,
+            )
+        return Launched(session, token, person, stored, view)
+
+    async def _open_session(
+        self,
+        uow: UnitOfWork,
+        platform: Platform,
+        claims: Mapping[str, Any],
+        launch: LaunchClaims,
+        login: LoginState,
+        state: str,
+        person: Person,
+        now: datetime,
+        with_view: bool,
+    ) -> tuple[LtiSession, str, Placement | None, CourseView | None]:
+        """Use the login once, open the page session, keep the placement; commits `uow`."""
         token = secrets.token_urlsafe(32)
         session = LtiSession(
             id=new_id(),
@@ -641,62 +679,50 @@ class LtiService:
             created_at=now,
             expires_at=now + SESSION_TTL,
         )
-        assert login is not None
-        async with self._uow() as uow:
-            # the login was checked above; using it stores its state's hash and its nonce, both
-            # unique, so of two launches answering one login exactly one gets past this line
-            if not await uow.lti.use_login(replace(login, state=sha256(state)), now):
-                raise LtiRejected("nonce", "this launch has already been used")
-            if secrets.randbelow(PURGE_EVERY) == 0:
-                await uow.lti.purge_logins(now - LOGIN_TTL)
-            await uow.lti.add_session(session)
-            stored: Placement | None = None
-            if launch.resource_link_id:
-                placement = self._placement(platform, launch, claims)
-                key = (platform.id, launch.resource_link_id)
-                remembered = self._placements.get(key)
-                previous = (
-                    remembered[1]
-                    if remembered is not None and remembered[0] > time.monotonic()
-                    else await uow.lti.placement(
-                        platform.id, launch.context_id, launch.resource_link_id
-                    )
+        # the login was checked above; using it stores its state's hash and its nonce, both
+        # unique, so of two launches answering one login exactly one gets past this line
+        if not await uow.lti.use_login(replace(login, state=sha256(state)), now):
+            raise LtiRejected("nonce", "this launch has already been used")
+        if secrets.randbelow(PURGE_EVERY) == 0:
+            await uow.lti.purge_logins(now - LOGIN_TTL)
+        await uow.lti.add_session(session)
+        stored: Placement | None = None
+        if launch.resource_link_id:
+            placement = self._placement(platform, launch, claims)
+            key = (platform.id, launch.resource_link_id)
+            remembered = self._placements.get(key)
+            previous = (
+                remembered[1]
+                if remembered is not None and remembered[0] > time.monotonic()
+                else await uow.lti.placement(
+                    platform.id, launch.context_id, launch.resource_link_id
                 )
-                requested = previous.roster_requested_at if previous else None
-                if (
-                    placement.memberships_url
-                    and launch.context_id
-                    and (requested is None or requested + ROSTER_REFRESH <= now)
-                ):
-                    requested = now
-                    await uow.outbox.add(
-                        self._roster_request(platform, launch.context_id, placement.memberships_url)
-                    )
-                stored = replace(placement, roster_requested_at=requested)
-                if previous is None or _changed(previous, stored):
-                    await uow.lti.upsert_placement(
-                        stored, exists=True if previous is not None else None
-                    )
-                else:
-                    stored = previous
-            # the first page's reads, in the launch's own transaction
-            view = (
-                await self._course_view(uow, session, stored)
-                if with_view and not session.is_deep_linking
-                else None
             )
-            await uow.commit()
-        if stored is not None:
-            # what this process last stored for the link: for a few minutes, the next launch of
-            # an unchanged link neither reads nor writes it (a link another process changed
-            # meanwhile is rewritten from this launch's claims, which is what a launch does)
-            if len(self._placements) > PLACEMENTS_CACHED:
-                self._placements.clear()
-            self._placements[(stored.platform_id, stored.resource_link_id)] = (
-                time.monotonic() + PLACEMENT_CACHE_SECONDS,
-                stored,
-            )
-        return Launched(session, token, person, stored, view)
+            requested = previous.roster_requested_at if previous else None
+            if (
+                placement.memberships_url
+                and launch.context_id
+                and (requested is None or requested + ROSTER_REFRESH <= now)
+            ):
+                requested = now
+                await uow.outbox.add(
+                    self._roster_request(platform, launch.context_id, placement.memberships_url)
+                )
+            stored = replace(placement, roster_requested_at=requested)
+            if previous is None or _changed(previous, stored):
+                await uow.lti.upsert_placement(
+                    stored, exists=True if previous is not None else None
+                )
+            else:
+                stored = previous
+        # the first page's reads, in the launch's own transaction
+        view = (
+            await self._course_view(uow, session, stored)
+            if with_view and not session.is_deep_linking
+            else None
+        )
+        await uow.commit()
+        return session, token, stored, view
 
     async def _resolve(self, identity: ExternalIdentity, hints: IdentityHints) -> Person:
         try:

@@ -3,13 +3,24 @@ pylti1p3, and the tool's kid is the one pylti1p3 signs with."""
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import uuid4
 
+import pytest
 from aiohttp import web
+from pylti1p3.exception import LtiException
 
 from adapters.lms.keys import generate_tool_key
 from core.lti.model import Platform
-from lti.glue import AiohttpCookieService, AiohttpRequest, DbToolConf, tool_registration
+from lti.glue import (
+    AiohttpCookieService,
+    AiohttpMessageLaunch,
+    AiohttpRequest,
+    DbToolConf,
+    RequestStorage,
+    tool_registration,
+)
+from tests.fakes.lti_forger import Forger, SigningKey
 
 
 def _platform(active: bool = True) -> Platform:
@@ -63,3 +74,33 @@ def test_the_kid_pylti1p3_signs_with_is_the_published_one() -> None:
     registration = tool_registration(_platform(), private_pem, None)
     assert registration.get_kid() == kid == public["kid"]
     assert "d" not in public and public["alg"] == "RS256"
+
+
+def _signature_check(token: str, keys: list[dict[str, Any]]) -> None:
+    platform = _platform()
+    message = AiohttpMessageLaunch(
+        AiohttpRequest({"id_token": token}, {}, secure=False),
+        DbToolConf(platform, tool_registration(platform, None, {"keys": keys})),
+        RequestStorage(),
+    )
+    message.set_auto_validation(enable=False)
+    message.validate_jwt_format().validate_registration().validate_jwt_signature()
+
+
+def test_a_parsed_platform_key_is_reused_only_for_the_very_same_key() -> None:
+    forger = Forger()
+    claims = {"iss": "https://lms.example", "aud": "c1", "sub": "s"}
+    token = forger.sign(claims)
+    for _ in range(2):  # the second check uses the key parsed by the first
+        _signature_check(token, [forger.key.public()])
+    # another key published under the same kid (a rotation reusing it): parsed afresh, refused
+    other = SigningKey()
+    impostor = {**other.public(), "kid": forger.key.kid}
+    with pytest.raises(LtiException, match="decode"):
+        _signature_check(token, [impostor])
+    with pytest.raises(LtiException, match="Unable to find public key"):
+        _signature_check(forger.sign(claims, headers={"kid": "unknown"}), [forger.key.public()])
+    # a key set that leaks a private key is not used as a verification key
+    private = {**forger.key.jwk.export_private(as_dict=True), "kid": forger.key.kid}
+    with pytest.raises(LtiException, match="convert"):
+        _signature_check(token, [private])
