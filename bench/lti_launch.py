@@ -11,6 +11,7 @@ on a shared machine weighs on both alike. The script also counts each tool's fet
 platform's JWKS (one per key is the goal) and prints the load average.
 
     python -m bench.lti_launch [--launches 200] [--concurrency 4] [--postgres postgres://…]
+                               [--sqlite-synchronous normal|full|off|extra]
 """
 
 from __future__ import annotations
@@ -205,7 +206,9 @@ async def compare(
             side.jwks_fetches += fetches() - before
 
 
-async def main(launches: int, concurrency: int, postgres: str | None = None) -> None:
+async def main(
+    launches: int, concurrency: int, postgres: str | None = None, synchronous: str = "normal"
+) -> None:
     forger = Forger()
     platform_runner, forger.url = await serve(forger.app())
     with tempfile.TemporaryDirectory() as tmp:
@@ -215,11 +218,16 @@ async def main(launches: int, concurrency: int, postgres: str | None = None) -> 
             url = pg.url
         else:
             url = f"sqlite://{Path(tmp) / 'bench.db'}"
-        await lifecycle.upgrade(url)
-        await lifecycle.connect(url)
+        await lifecycle.upgrade(url, sqlite_synchronous=synchronous)
+        await lifecycle.connect(url, sqlite_synchronous=synchronous)
         port = unused_port()
         tool_url = f"http://127.0.0.1:{port}"
-        settings = Settings(database_url=url, public_url=tool_url, secret_key=Secret("bench"))
+        settings = Settings(
+            database_url=url,
+            public_url=tool_url,
+            secret_key=Secret("bench"),
+            sqlite_synchronous=synchronous,
+        )
         services = build_services(settings)
         org = await services.people.create_organisation("bench", "Bench Org")
         await services.lti.add_platform(
@@ -272,7 +280,7 @@ async def main(launches: int, concurrency: int, postgres: str | None = None) -> 
             print(f"  peerlearn / baseline time per launch: {ratio:.2f}x")
             load = os.getloadavg()
             print(f"  load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-            db = "PostgreSQL" if pg else "SQLite"
+            db = "PostgreSQL" if pg else f"SQLite, synchronous={synchronous}"
             print(f"  ({db}; Python {sys.version.split()[0]}; one platform key, fetched once)")
         finally:
             await runner.cleanup()
@@ -297,5 +305,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--postgres", default=None, help="a PostgreSQL server URL (a fresh database is made)"
     )
+    parser.add_argument(
+        "--sqlite-synchronous", default="normal", choices=("off", "normal", "full", "extra")
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.launches, args.concurrency, args.postgres))
+    asyncio.run(main(args.launches, args.concurrency, args.postgres, args.sqlite_synchronous))
