@@ -128,14 +128,16 @@ class DbPeople:
     async def get_by_identity(
         self, identity: ExternalIdentity, org_id: UUID | None = None
     ) -> Person | None:
-        q = IdentityRow.filter(kind=identity.kind, issuer=identity.issuer, subject=identity.subject)
+        # the person through their identity in one query (a join), then all their identities
+        by: dict[str, object] = {
+            "identities__kind": identity.kind,
+            "identities__issuer": identity.issuer,
+            "identities__subject": identity.subject,
+        }
         if org_id is not None:
-            q = q.filter(organisation_id=org_id)
-        link = await q.first()
-        if link is None:
-            return None
-        row = await PersonRow.get(id=link.person_id)  # type: ignore[attr-defined]
-        return (await _people([row]))[0]
+            by["identities__organisation_id"] = org_id
+        row = await PersonRow.filter(**by).first()
+        return (await _people([row]))[0] if row else None
 
     async def list(
         self, org_id: UUID, offset: int = 0, limit: int = 100, query: str | None = None
