@@ -446,8 +446,22 @@ def reuse_card(question_id: str, title: str, hits: Sequence[Mapping[str, Any]]) 
             items = [text(safe(hit.get("title"), 200), weight="Bolder")]
             if hit.get("answer"):
                 items.append(text(safe(hit["answer"], 600), spacing="None"))
+            hit_actions = []
             if isinstance(hit.get("url"), str) and hit["url"].startswith("https://"):
-                items.append({"type": "ActionSet", "actions": [open_url("Open", hit["url"])]})
+                hit_actions.append(open_url("Open", hit["url"]))
+            # saying which one helped is what analytics count as the deflection's source
+            source = {
+                k: str(hit[k]) for k in ("question_id", "resource_id") if hit.get(k) is not None
+            }
+            if source:
+                data = {"question_id": question_id}
+                if "question_id" in source:
+                    data["reused_question_id"] = source["question_id"]
+                else:
+                    data["resource_id"] = source["resource_id"]
+                hit_actions.append(execute("This answered it", "question.resolved", data))
+            if hit_actions:
+                items.append({"type": "ActionSet", "actions": hit_actions})
             body.append({"type": "Container", "separator": True, "items": items})
         body.append(text("Did this answer it?", weight="Bolder"))
         actions = [

@@ -336,10 +336,14 @@ class Flows:
                 # the question stands; its answer then reaches the asker's own chat only
                 log.info("question thread not stored: %s", exc.code)
         hits: list[dict[str, Any]] = [
-            {"title": r.question.title, "answer": r.answer.text if r.answer else ""}
+            {
+                "title": r.question.title,
+                "answer": r.answer.text if r.answer else "",
+                "question_id": str(r.question.id),
+            }
             for r in reuse.questions
         ]
-        hits += [{"title": r.title, "url": r.url} for r in reuse.resources]
+        hits += [{"title": r.title, "url": r.url, "resource_id": r.id} for r in reuse.resources]
         return cards.reuse_card(str(question.id), question.title, hits)
 
     async def _own_question(self, who: Who, data: Mapping[str, Any]) -> UUID:
@@ -361,7 +365,15 @@ class Flows:
 
     async def resolved(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
         question_id = await self._own_question(who, data)
-        await self._s.expertise.resolve_by_reuse(who.org_id, question_id)
+        reused = data.get("reused_question_id")
+        resource = data.get("resource_id")
+        await self._s.expertise.resolve_by_reuse(
+            who.org_id,
+            question_id,
+            by=who.person.id,
+            reused_question_id=uuid_field(data, "reused_question_id") if reused else None,
+            resource_id=resource if isinstance(resource, str) and resource else None,
+        )
         return "Glad that helped. Nobody was disturbed."
 
     async def ask_from_message(self, ctx: TurnContext, who: Who, text: str) -> str:

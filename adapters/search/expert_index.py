@@ -865,19 +865,30 @@ class SparseExpertIndex:
         term_ids, weights, ceiling = self._query_terms(idx, text)
         if not len(term_ids) or not ceiling:
             return []
-        scores = idx.T.row_sum(term_ids, weights, n_docs) / ceiling
+        scores = idx.T.row_sum(term_ids, weights, n_docs)
         k = min(n_docs, limit * 4)
         top = np.argpartition(-scores, k - 1)[:k] if k < n_docs else np.arange(n_docs)
-        top = top[np.argsort(-scores[top], kind="stable")]
-        out: list[SimilarQuestion] = []
+        # BM25 finds the candidates; the similarity shown and filtered on is how much of the
+        # question's weight (rare words weigh most) the earlier thread contains. BM25's own
+        # scale depends on thread lengths and corpus size: a question asked again word for word
+        # scored 0.3 in a small organisation. Coverage is 1.0 for it whatever the corpus.
+        found: list[tuple[float, float, UUID]] = []
         for d in top.tolist():
             q = idx.doc_question[d]
-            if q is None or scores[d] < min_score:
+            if q is None or scores[d] <= 0:
                 continue
-            out.append(SimilarQuestion(q, float(min(1.0, scores[d]))))
-            if len(out) >= limit:
-                break
-        return out
+            held = sum(
+                float(w)
+                for t, w in zip(term_ids.tolist(), weights.tolist(), strict=True)
+                if idx.T.get(t, d)
+            )
+            similarity = min(1.0, held / ceiling)
+            if similarity >= min_score:
+                found.append((similarity, float(scores[d]), q))
+        found.sort(key=lambda f: (-f[0], -f[1]))
+        # a question with several answers has a thread per answer: offer it once
+        best = {q: sim for sim, _, q in reversed(found)}
+        return [SimilarQuestion(q, best[q]) for q in dict.fromkeys(q for _, _, q in found)][:limit]
 
 
 def _count_evidence(idx: _Org, c: int, kind: str, rating: float | None) -> None:

@@ -307,3 +307,40 @@ async def test_an_expert_passes_a_routed_question_to_a_colleague(
         "/api/messages", json=press(connector, "offer.accept", {"offer_id": str(offer.id)})
     )
     assert (await resp.json())["type"] == "application/vnd.microsoft.activity.message"
+
+
+async def test_saying_which_earlier_answer_helped_counts_a_deflection_by_its_source(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    org, jonas = world
+    # a colleague asked the same thing earlier and Jonas answered it
+    mira = await services.people.add_person(org.id, "Mira Roth", "mira@contoso.example", "UTC")
+    earlier, _ = await services.expertise.ask(
+        org.id, mira.id, "How do I debug a crashing kubernetes pod?"
+    )
+    await services.expertise.answer(org.id, earlier.id, jonas.id, "kubectl logs --previous")
+    await bot.post(
+        "/api/messages", json=say(connector, "ask How do I debug a crashing kubernetes pod?")
+    )
+    [card] = connector.messages()[-1].cards
+    helped = [
+        a
+        for a in actions(card)
+        if a.get("title") == "This answered it" and a["type"] == "Action.Execute"
+    ]
+    assert [a["data"]["reused_question_id"] for a in helped] == [str(earlier.id)]
+
+    # someone else pressing the asker's button changes nothing
+    stranger = press(connector, "question.resolved", helped[0]["data"])
+    stranger["from"] = {**stranger["from"], "aadObjectId": JONAS_AAD, "id": "29:jonas"}
+    resp = await bot.post("/api/messages", json=stranger)
+    assert resp.status == 200
+    assert (await services.expertise.deflection_figures(org.id)).deflected == 0
+
+    resp = await bot.post(
+        "/api/messages", json=press(connector, "question.resolved", helped[0]["data"])
+    )
+    body = await resp.json()
+    assert "Glad that helped" in body["value"]
+    figures = await services.expertise.deflection_figures(org.id)
+    assert (figures.deflected, figures.by_question, figures.by_resource) == (1, 1, 0)
