@@ -134,6 +134,8 @@ class FakeGraph:
         self.activities: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, list[dict[str, Any]]] = {}
         self.http_requests = 0
+        # requests per Host header: tests tell two clients apart by the host name they use
+        self.requests_by_host = Counter[str]()
         self.operations = Counter[str]()
         self.cancel_calls = Counter[str]()
         self.rejected: list[str] = []
@@ -187,6 +189,7 @@ class FakeGraph:
     # HTTP ----------------------------------------------------------------------------------
     async def _http(self, request: web.Request) -> web.StreamResponse:
         self.http_requests += 1
+        self.requests_by_host[request.host.split(":")[0]] += 1
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             reply = odata_error(401, "InvalidAuthenticationToken", "Access token is empty.")
             return self._response(reply)

@@ -13,11 +13,12 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from uuid import UUID, uuid4
 
-from core.outbox import OutboxTopic
+from core.outbox import OutboxMessage, OutboxTopic
 from core.services import Services
 from tests.fakes.fake_graph import FakeGraph, Faults
-from tests.integration.test_graph_delivery import booking_spec, write
+from tests.integration.test_graph_delivery import booking_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 #: a worker process as `peerlearn worker` runs it, with the fake Graph's dummy token and a short
@@ -66,6 +67,18 @@ async def start_worker(database_url: str, graph_url: str) -> asyncio.subprocess.
     return proc
 
 
+def message(services: Services, org_id: UUID, kind: str, booking: str, spec: Any) -> OutboxMessage:
+    return OutboxMessage(
+        id=uuid4(),
+        organisation_id=org_id,
+        kind=kind,
+        aggregate_type="booking",
+        aggregate_id=booking,
+        payload=spec.to_payload(),
+        created_at=services.clock.now(),
+    )
+
+
 async def settled(services: Services, seconds: float) -> dict[str, int]:
     deadline = time.monotonic() + seconds
     while True:
@@ -79,20 +92,32 @@ async def test_two_workers_one_killed_mid_batch_the_other_finishes_and_nothing_i
     services: Services, org: Any, database_url: str
 ) -> None:
     bookings = [f"b{i:03d}" for i in range(120)]
-    for i, b in enumerate(bookings):
-        spec = booking_spec(b, f"learner{i}@acme.example", hour=8 + i % 9)
-        await write(services, org.id, OutboxTopic.CALENDAR_UPSERT, b, spec.to_payload())
-        if i % 6 == 0:
-            payload = {**spec.to_payload(), "reason": "moved to a workshop"}
-            await write(services, org.id, OutboxTopic.CALENDAR_CANCEL, b, payload)
     faults = Faults(latency=0.4, throttle_rate=0.05, unavailable_rate=0.02, retry_after="1")
     async with FakeGraph(faults) as graph:
+        # the two reach the same fake Graph by different host names, so the test knows whose
+        # batch is on the wire; both are up and idle before any row exists
         doomed = await start_worker(database_url, graph.base_url)
-        survivor = await start_worker(database_url, graph.base_url)
+        survivor = await start_worker(
+            database_url, graph.base_url.replace("127.0.0.1", "localhost")
+        )
         try:
-            # killed once batches are on the wire: its claimed rows stay in flight
-            while graph.http_requests < 2:
-                await asyncio.sleep(0.01)
+            # every row appears at once, in one commit, for both workers to claim
+            async with services.uow() as uow:
+                for i, b in enumerate(bookings):
+                    spec = booking_spec(b, f"learner{i}@acme.example", hour=8 + i % 9)
+                    await uow.outbox.add(
+                        message(services, org.id, OutboxTopic.CALENDAR_UPSERT, b, spec)
+                    )
+                    if i % 6 == 0:
+                        cancel = message(services, org.id, OutboxTopic.CALENDAR_CANCEL, b, spec)
+                        cancel.payload["reason"] = "moved to a workshop"
+                        await uow.outbox.add(cancel)
+                await uow.commit()
+            # killed once its own batch is on the wire (Graph answers after 0.4 s): the rows it
+            # claimed stay in flight until their lease runs out
+            deadline = time.monotonic() + 60
+            while graph.requests_by_host["127.0.0.1"] < 1 and time.monotonic() < deadline:
+                await asyncio.sleep(0.005)
             doomed.send_signal(signal.SIGKILL)
             await doomed.wait()
             assert (await services.outbox.counts())["in_flight"] > 0
