@@ -218,7 +218,15 @@ class CachedEmbedder:
 
 EMBEDDER: CachedEmbedder | None = None
 #: the dense signal alone, for reference: every other signal off
-DENSE_ONLY = {"w_text": 0.0, "w_tags": 0.0, "w_prior": 0.0, "w_declared": 0.0, "w_endorsed": 0.0}
+DENSE_ONLY = {
+    "w_text": 0.0,
+    "w_tags": 0.0,
+    "w_prior": 0.0,
+    "w_declared": 0.0,
+    "w_endorsed": 0.0,
+    "w_dense": 1.0,
+    "dense_fusion": "signal",
+}
 
 
 # the product ------------------------------------------------------------------------------
@@ -403,6 +411,7 @@ GRID_SEMANTIC: list[dict[str, Any]] = [
     {"w_dense": 0.5},
     {"w_dense": 1.0},
     {"w_dense": 1.5},
+    {"dense_fusion": "signal", "w_dense": 0.5},
     {"dense_threads": 30},
     {"dense_threads": 300},
     {"dense_power": 3.0},

@@ -118,14 +118,14 @@ class Tuning:
     similar_at: float = 0.4
     #: the optional semantic signal (an embedder is configured): dense similarity of the
     #: question to the `dense_threads` closest threads, handed on to their answerers like text
-    w_dense: float = 0.5
+    w_dense: float = 0.25
     dense_threads: int = 100
     #: similarity exponent: > 1 favours a few close threads over many loose ones
     dense_power: float = 1.0
     #: how the dense signal joins: "signal" (one more signal under `fusion`), "rrf"
     #: (reciprocal-rank fusion of the lexical ranking and the dense ranking, weight w_dense) or
     #: "thread" (added to each thread's normalised text score before threads are credited)
-    dense_fusion: str = "signal"
+    dense_fusion: str = "thread"
 
 
 @dataclass

@@ -21,7 +21,15 @@ from core.expertise.service import ExpertiseService
 from core.services import Services
 from tests.integration.expertise_world import history, person, thread
 
-DENSE_ONLY = Tuning(w_text=0.0, w_tags=0.0, w_prior=0.0, w_declared=0.0, w_endorsed=0.0)
+DENSE_ONLY = Tuning(
+    w_text=0.0,
+    w_tags=0.0,
+    w_prior=0.0,
+    w_declared=0.0,
+    w_endorsed=0.0,
+    w_dense=1.0,
+    dense_fusion="signal",
+)
 
 
 class Counting:
@@ -159,3 +167,14 @@ async def test_minilm_finds_the_expert_without_a_shared_word(
     # no word in common with either thread: only meaning connects it to ana's
     assert (await order(svc, org, "automobile motor fails to ignite"))[0] == ana
     assert (await order(svc, org, "italian dinner cooking"))[0] == ben
+    # with the default constants (fused per thread with the lexical score) meaning narrows the
+    # lead that ben's four answers give him when no word of the question is known
+
+    async def share(embedder: Any) -> float:
+        result = await service(services, clock, Tuning(), embedder).match(
+            org.id, "automobile motor fails to ignite", top=5
+        )
+        scores = {e.person_id: e.relevance for e in result.experts}
+        return scores[ana] / scores[ben]
+
+    assert await share(make_embedder("minilm")) > 1.5 * await share(None)
