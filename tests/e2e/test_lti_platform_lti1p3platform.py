@@ -352,6 +352,8 @@ async def test_a_learner_asks_the_course_community_and_the_instructor_sees_the_o
     tool.clock.advance(timedelta(minutes=5))
     html = await grace.launch()
     assert "0/1</strong> questions answered" in html
+    # community questions are not routed to experts: none asked of them, none deflected
+    assert "0/0</strong> questions across the organisation resolved by an earlier answer" in html
 
 
 async def test_asking_in_a_community_outside_the_course_is_refused(
