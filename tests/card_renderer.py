@@ -160,6 +160,7 @@ def main_flow_cards() -> dict[str, dict[str, Any]]:
                 "host": "Jonas Becker",
                 "when": "Tue 24 Mar, 09:00",
                 "status": "confirmed",
+                "join_url": "https://teams.microsoft.com/l/meetup-join/19%3ameeting_demo%40thread.v2/0",
             }
         ),
         "ask-reuse-first": cards.reuse_card(
@@ -169,10 +170,12 @@ def main_flow_cards() -> dict[str, dict[str, Any]]:
                 {
                     "title": "CrashLoopBackOff after upgrading the cluster",
                     "answer": "Check the deprecated APIs with `kubectl convert`; the ingress class moved.",
+                    "question_id": "00000000-0000-0000-0000-0000000000a1",
                 },
                 {
                     "title": "Runbook: upgrading clusters",
                     "url": "https://wiki.northwind.example/runbooks/k8s-upgrade",
+                    "resource_id": "00000000-0000-0000-0000-0000000000b2",
                 },
             ],
         ),
