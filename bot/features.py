@@ -380,12 +380,21 @@ class Flows:
         if len(text) < 5:
             raise InvalidInput("that message is too short to ask about")
         question, _ = await self._s.expertise.ask(who.org_id, who.person.id, text)
+        where = "in your chat with me"
+        thread = self._bot.message_thread_reference(ctx, who)
+        if thread is not None:
+            # used on a message in a channel or group chat: the answer comes back there
+            try:
+                await self._s.teams.remember_thread(question.id, thread)
+                where = "in this conversation and in your chat with me"
+            except PeerlearnError as exc:
+                log.info("question thread not stored: %s", exc.code)
         offers = await self._s.expertise.route(who.org_id, question.id)
         if not offers:
             return f"Saved “{cards.plain(question.title, 120)}”. Nobody who knows it is free now; I will keep trying."
         return (
             f"I asked {len(offers)} colleague{'s' if len(offers) != 1 else ''} about "
-            f"“{cards.plain(question.title, 120)}”. You will hear back in your chat with me."
+            f"“{cards.plain(question.title, 120)}”. You will hear back {where}."
         )
 
     # experts answering offers ---------------------------------------------------------------

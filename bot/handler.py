@@ -227,6 +227,26 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
             conversation_id = thread_conversation_id(conv.id, root)
         return self._reference(activity, who, conversation_id, kind)
 
+    def message_thread_reference(self, ctx: TurnContext, who: Who) -> ConversationRef | None:
+        """The thread of the message a message action ("Ask the experts") was used on: in a
+        channel the message's own thread (its root is what it replies to, else itself), in a
+        group chat the chat; None in personal chat or when the payload names no message."""
+        activity = ctx.activity
+        conv = activity.conversation
+        kind = conversation_type(conv.conversation_type if conv is not None else None)
+        if conv is None or not conv.id or kind == "personal" or not activity.service_url:
+            return None
+        conversation_id = conv.id
+        if kind == "channel" and ";messageid=" not in conv.id:
+            value = activity.value if isinstance(activity.value, dict) else {}
+            payload = value.get("messagePayload")
+            payload = payload if isinstance(payload, dict) else {}
+            root = payload.get("replyToId") or payload.get("id")
+            if not isinstance(root, str) or not root.strip() or len(root) > 100:
+                return None
+            conversation_id = thread_conversation_id(conv.id, root.strip())
+        return self._reference(activity, who, conversation_id, kind)
+
     def _reference(
         self, activity: Activity, who: Who, conversation_id: str, kind: ConversationType
     ) -> ConversationRef:

@@ -16,7 +16,7 @@ from app.worker import Worker
 from core.outbox import OutboxTopic
 from core.people.model import ExternalIdentity
 from tests.e2e.test_teams_bot_flows import JONAS_AAD, actions, card_reply, press, say
-from tests.teams_connector import TENANT, FakeConnector, playground_activity
+from tests.teams_connector import TENANT, FakeConnector, invoke, playground_activity
 
 THREAD = "19:fixed-general@thread.tacv2;messageid=1795303475979"
 QUESTION = "How do I debug a crashing kubernetes pod after the upgrade?"
@@ -247,3 +247,37 @@ async def test_a_card_action_in_a_channel_without_a_thread_keeps_the_answer_priv
     card = await card_reply(bot, activity)
     route = next(a for a in actions(card) if a.get("verb") == "question.route")
     assert await services.teams.thread_for(org.id, UUID(route["data"]["question_id"])) is None
+
+
+async def test_ask_the_experts_on_a_channel_reply_brings_the_answer_back_to_its_thread(
+    bot: Any, connector: FakeConnector, settings: Any, services: Any, world: Any
+) -> None:
+    org, jonas = world
+    # "Ask the experts" used on a reply in a channel thread: the reply's root is the thread
+    channel = in_channel(connector, "")["conversation"]
+    channel["id"] = "19:fixed-general@thread.tacv2"
+    value = {
+        "commandId": "askExperts",
+        "commandContext": "message",
+        "messagePayload": {
+            "id": "1795303479999",
+            "replyToId": "1795303475979",
+            "body": {"contentType": "html", "content": f"<p>{QUESTION}</p>"},
+        },
+    }
+    activity = invoke("composeExtension/submitAction", value, connector.url, conversation=channel)
+    resp = await bot.post("/api/messages", json=activity)
+    body = await resp.json()
+    assert "You will hear back in this conversation" in body["task"]["value"]
+    # it was routed to Jonas, the one Kubernetes expert
+    [(_, question)] = await services.expertise.requests_for(org.id, jonas.id)
+    assert question.title == QUESTION
+    thread = await services.teams.thread_for(org.id, question.id)
+    assert thread is not None and thread.conversation.conversation_id == THREAD
+
+    await services.expertise.answer(org.id, question.id, jonas.id, "Look at the pod events.")
+    before = len(connector.sent)
+    await drain(settings, services)
+    [posted] = [s for s in connector.sent[before:] if s.conversation_id == THREAD]
+    assert posted.reply_to == "1795303475979"
+    assert "Look at the pod events." in posted.cards[0]["body"][2]["text"]
