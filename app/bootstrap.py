@@ -11,6 +11,7 @@ from adapters.reports.communities import CommunityReportRenderer
 from adapters.search.embedding import SemanticUnavailable, make_embedder
 from adapters.search.expert_facts import CachedExpertFacts
 from adapters.search.expert_index import SparseExpertIndex
+from adapters.search.next_free import CachedNextFree
 from app.communities_links import (
     OfficeHoursFigures,
     OfficeHoursSessions,
@@ -77,6 +78,6 @@ def build_services(
     services.communities.bookings = OfficeHoursFigures(services.office_hours, factory)
     services.communities.deflection = expertise
     # expertise reads office hours and the library; they are built above
-    expertise.availability = services.office_hours
+    expertise.availability = CachedNextFree(services.office_hours)
     expertise.resources = LibraryResources(services.communities)
     return services

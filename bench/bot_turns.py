@@ -1,7 +1,8 @@
 """Teams bot turns: "find an expert" through the whole aiohttp + botbuilder pipeline.
 
 An organisation of E experts (10,000 by default, imported as question-and-answer history so the
-expert index has real evidence) on SQLite or PostgreSQL. Each turn is a real Teams message
+expert index has real evidence) on SQLite or PostgreSQL; a share of them (`--hosts`, 30% by
+default) publish weekly office hours, so a find computes real next free slots. Each turn is a real Teams message
 activity POSTed to `/api/messages`; the bot resolves the person, matches experts, looks up their
 next free office hours, builds the card and posts it to a local fake Bot Connector; the turn
 ends when the HTTP response returns (as with Teams). The baseline, measured in the same run and
@@ -9,11 +10,12 @@ process against the same connector, is a bare botbuilder echo bot on a `CloudAda
 twice: with stock msrest, then with the connector-client fix peerlearn's bot applies
 (`bot/endpoint.py`), which is the fair baseline for the ratio.
 
-    python -m bench.bot_turns [--experts 10000] [--turns 400] [--concurrency 8]
+    python -m bench.bot_turns [--experts 10000] [--hosts 0.3] [--turns 400] [--concurrency 8]
                               [--database-url postgres://postgres@127.0.0.1:5432/postgres]
 
 Prints p50/p95 latency (one turn at a time) and throughput (`--concurrency` turns in flight),
-and the ratios to the echo bot. Everything runs on one event loop, i.e. one core.
+and the ratios to the echo bot; the find is measured twice, first with each host's next free
+slot computed on every turn (no cache), then as shipped (`adapters/search/next_free.py`). Everything runs on one event loop, i.e. one core.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from botbuilder.core import ActivityHandler, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from adapters.db import lifecycle
+from adapters.db.tables.people import PersonRow
+from adapters.search.next_free import CachedNextFree
 from app.bootstrap import build_services
 from app.settings import Settings
 from app.web import create_app
@@ -113,6 +117,19 @@ def history(experts: int) -> list[HistoryThread]:
     return threads
 
 
+async def publish_office_hours(services: Any, org_id: Any, share: float) -> int:
+    """Weekly office hours (two weekday mornings, 30-minute slots) for `share` of the people."""
+    ids = await PersonRow.filter(organisation_id=org_id).order_by("id").values_list("id", flat=True)
+    hosts = ids[: int(len(ids) * share)]
+    for n, host in enumerate(hosts):
+        days = ("mon", "tue", "wed", "thu", "fri")
+        rules = [{"weekday": days[(n + k) % 5], "start": "09:00", "end": "11:00"} for k in (0, 2)]
+        await services.office_hours.create_type(
+            org_id, host, {"title": "Office hours", "rules": rules, "slot_minutes": 30}
+        )
+    return len(hosts)
+
+
 class EchoBot(ActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await turn_context.send_activity(MessageFactory.text(turn_context.activity.text or ""))
@@ -175,7 +192,7 @@ async def measure(
     }
 
 
-async def run(experts: int, turns: int, concurrency: int, database_url: str) -> None:
+async def run(experts: int, hosts: float, turns: int, concurrency: int, database_url: str) -> None:
     await lifecycle.upgrade(database_url)
     await lifecycle.connect(database_url)
     settings = Settings(database_url=database_url)
@@ -187,6 +204,11 @@ async def run(experts: int, turns: int, concurrency: int, database_url: str) -> 
         f"seeded {summary.people} experts, {summary.questions} answered questions "
         f"in {time.perf_counter() - started:.1f}s"
     )
+    started = time.perf_counter()
+    published = await publish_office_hours(services, org.id, hosts)
+    print(f"{published} of them publish office hours ({time.perf_counter() - started:.1f}s)")
+    cached = services.expertise.availability
+    assert isinstance(cached, CachedNextFree)
 
     connector = FakeConnector()
     runners = []
@@ -209,6 +231,9 @@ async def run(experts: int, turns: int, concurrency: int, database_url: str) -> 
         runner, bot_url = await serve(create_app(settings, services))
         runners.append(runner)
         echo = await measure(session, echo_url, find, turns, concurrency)
+        services.expertise.availability = cached.inner
+        uncached = await measure(session, bot_url, find, turns, concurrency)
+        services.expertise.availability = cached
         bot = await measure(session, bot_url, find, turns, concurrency)
     sample = connector.messages()[-1].cards
     assert sample and "Who knows about" in sample[0]["body"][0]["text"], "the bot did not answer"
@@ -216,18 +241,24 @@ async def run(experts: int, turns: int, concurrency: int, database_url: str) -> 
         await runner.cleanup()
     await lifecycle.close()
 
-    print(f"\n{turns} turns each, {concurrency} in flight for throughput; {experts} experts")
+    print(
+        f"\n{turns} turns each, {concurrency} in flight for throughput; {experts} experts, "
+        f"{published} hosting office hours"
+    )
     print(f"{'':26}{'p50 ms':>9}{'p95 ms':>9}{'turns/s':>10}")
     rows = (
         ("echo bot, stock msrest", stock),
         ("echo bot (baseline)", echo),
+        ("find, next free uncached", uncached),
         ("peerlearn find-an-expert", bot),
     )
     for name, r in rows:
         print(f"{name:26}{r['p50_ms']:9.1f}{r['p95_ms']:9.1f}{r['turns_per_s']:10.1f}")
     print(
         f"\nratio to echo: p95 ×{bot['p95_ms'] / echo['p95_ms']:.2f}, "
-        f"throughput ×{echo['turns_per_s'] / bot['turns_per_s']:.2f} slower"
+        f"throughput ×{echo['turns_per_s'] / bot['turns_per_s']:.2f} slower "
+        f"(next free uncached: p95 ×{uncached['p95_ms'] / echo['p95_ms']:.2f}, "
+        f"throughput ×{echo['turns_per_s'] / uncached['turns_per_s']:.2f} slower)"
     )
 
 
@@ -236,6 +267,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--experts", type=int, default=10_000)
+    parser.add_argument("--hosts", type=float, default=0.3, help="share hosting office hours")
     parser.add_argument("--turns", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--database-url", default="")
@@ -243,7 +275,7 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
 
     async def go(url: str) -> None:
-        await run(args.experts, args.turns, args.concurrency, url)
+        await run(args.experts, args.hosts, args.turns, args.concurrency, url)
 
     if args.database_url.startswith(("postgres://", "postgresql://")):
         pg = PostgresDatabase(args.database_url, label="peerlearn_bench_bot")

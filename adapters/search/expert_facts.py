@@ -64,6 +64,11 @@ def office_hours_changed() -> None:
     _office_hours[0] += 1
 
 
+def office_hours_generation() -> int:
+    """Bumped by every office-hours write of this process (for caches of office-hours facts)."""
+    return _office_hours[0]
+
+
 @dataclass
 class _OrgFacts:
     week: datetime
@@ -264,5 +269,6 @@ __all__ = [
     "CachedExpertFacts",
     "changed",
     "office_hours_changed",
+    "office_hours_generation",
     "person_changed",
 ]
