@@ -4,7 +4,8 @@ Per organisation: every person's time zone and name, the weekly caps and pause o
 a profile, how many questions were offered to each expert this week, and the office-hours
 summary of the week (who hosts bookable office hours, booked hours per host). A match reads
 its shortlist's facts from here instead of querying the database; only the exact next free
-slot of the few hosts who can reach the results shown is computed per query (by the service).
+slot of the few hosts who can reach the results shown is looked up per query (by the service,
+through the short cache of `next_free.py`, which shares the office-hours change signal).
 
 Freshness, kept incrementally (never a rebuild on a write):
 - writes in this process mark what they changed (`changed`, `person_changed`,

@@ -10,7 +10,8 @@ computation. The answer changes only when office hours change, so it is cached p
   `expert_facts.office_hours_changed`);
 - writes of other processes and calendar busy times are seen at most `NEXT_FREE_SECONDS` later;
 - an entry serves later queries only while its slot has not started (a slot found after `a`
-  is still the first one after any later `b` up to that slot).
+  is still the first one after any later `b` up to that slot), and only for `after` at most
+  `NEXT_FREE_SECONDS` past the one it was computed for (minimum notice moves with the clock).
 
 A stale entry only affects what is shown: a booking always rechecks the slot's capacity.
 """
@@ -83,7 +84,10 @@ class CachedNextFree:
         return found
 
     def _serves(self, entry: _Entry, after: datetime, clock: float) -> bool:
-        if clock - entry.at > self._ttl or after < entry.after:
+        if (
+            clock - entry.at > self._ttl
+            or not 0 <= (after - entry.after).total_seconds() <= self._ttl
+        ):
             return False
         return entry.slot is None or entry.slot >= after
 

@@ -84,19 +84,19 @@ async def test_cached_slots_are_reused_until_a_write_the_ttl_or_the_slot_start(
 ) -> None:
     org, ana, ben, nobody = uuid4(), uuid4(), uuid4(), uuid4()
     now = datetime(2026, 3, 23, 8, 0, tzinfo=UTC)
-    inner = CountingSlots({ana: now + timedelta(hours=2), ben: now + timedelta(days=1)})
+    soon, tomorrow = now + timedelta(seconds=5), now + timedelta(days=1)
+    inner = CountingSlots({ana: soon, ben: tomorrow})
     cache = CachedNextFree(inner)
     clock = [1000.0]
     monkeypatch.setattr(next_free.time, "monotonic", lambda: clock[0])
 
-    expected = {ana: now + timedelta(hours=2), ben: now + timedelta(days=1)}
-    assert await cache.next_free_slots(org, [ana, ben, nobody], now) == expected
-    assert await cache.next_free_slots(org, [ana, ben, nobody], now) == expected
-    assert await cache.next_free_slots(org, [ana], now + timedelta(hours=1)) == {ana: expected[ana]}
+    assert await cache.next_free_slots(org, [ana, ben, nobody], now) == {ana: soon, ben: tomorrow}
+    assert await cache.next_free_slots(org, [ana, ben, nobody], now) == {ana: soon, ben: tomorrow}
+    assert await cache.next_free_slots(org, [ana], now + timedelta(seconds=3)) == {ana: soon}
     assert len(inner.asked) == 1
     # ana's slot has started: only she is computed again
-    later = now + timedelta(hours=3)
-    assert await cache.next_free_slots(org, [ana, ben], later) == {ben: expected[ben]}
+    later = now + timedelta(seconds=6)
+    assert await cache.next_free_slots(org, [ana, ben], later) == {ben: tomorrow}
     assert inner.asked[-1] == [ana]
     # an office-hours write of this process drops everything
     expert_facts.office_hours_changed()
@@ -107,7 +107,14 @@ async def test_cached_slots_are_reused_until_a_write_the_ttl_or_the_slot_start(
     assert nobody not in await cache.next_free_slots(org, [nobody], later)
     clock[0] += next_free.NEXT_FREE_SECONDS + 1
     assert (await cache.next_free_slots(org, [nobody], later))[nobody] == later + timedelta(hours=1)
-    # another organisation never shares entries; an earlier `after` is computed afresh
+    assert len(inner.asked) == 4
+    # nor is an entry used for a time more than NEXT_FREE_SECONDS after (or before) its own
+    await cache.next_free_slots(org, [ben], later)
+    await cache.next_free_slots(
+        org, [ben], later + timedelta(seconds=next_free.NEXT_FREE_SECONDS + 1)
+    )
+    await cache.next_free_slots(org, [ben], later)
+    assert len(inner.asked) == 7
+    # another organisation never shares entries
     await cache.next_free_slots(uuid4(), [ben], later)
-    await cache.next_free_slots(org, [ben], now)
-    assert len(inner.asked) == 6
+    assert len(inner.asked) == 8
