@@ -9,6 +9,7 @@ from uuid import UUID
 
 from tortoise.exceptions import IntegrityError
 
+from adapters.db.sql import fetch
 from adapters.db.tables.lti import (
     LtiDeploymentRow,
     LtiKeyCacheRow,
@@ -71,6 +72,12 @@ def _session(row: LtiSessionRow) -> LtiSession:
         created_at=row.created_at,
         expires_at=row.expires_at,
     )
+
+
+_ROSTER = (
+    'SELECT "user_id", "name", "email", "roles", "status" FROM "lti_roster"'
+    ' WHERE "platform_id" = ? AND "context_id" = ? ORDER BY "name", "user_id"'
+)
 
 
 def _link(row: LtiLinkRow) -> CourseLink:
@@ -368,11 +375,18 @@ class DbLti:
 
     # rosters --------------------------------------------------------------------------------
     async def roster(self, platform_id: UUID, context_id: str) -> Sequence[RosterMember]:
-        rows = await LtiRosterRow.filter(platform_id=platform_id, context_id=context_id).order_by(
-            "name", "user_id"
-        )
+        # read on every launch: a plain statement, no query building or model instances
+        rows = await fetch(_ROSTER, [str(platform_id), context_id])
+        roles = LtiRosterRow._meta.fields_map["roles"]
         return [
-            RosterMember(r.user_id, r.name, r.email, tuple(r.roles or ()), r.status) for r in rows
+            RosterMember(
+                r["user_id"],
+                r["name"],
+                r["email"],
+                tuple(roles.to_python_value(r["roles"]) or ()),
+                r["status"],
+            )
+            for r in rows
         ]
 
     async def replace_roster(

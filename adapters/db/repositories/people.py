@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from tortoise import connections
 from tortoise.expressions import Q
 
+from adapters.db.sql import fetch
 from adapters.db.tables.people import (
     ApiKeyRow,
     IdentityRow,
@@ -97,12 +97,6 @@ _BY_IDENTITY += ' ORDER BY p."id", i."id"'
 _BY_IDENTITY_ORG += ' ORDER BY p."id", i."id"'
 
 
-def _numbered(sql: str) -> str:
-    """`?` placeholders as PostgreSQL's `$1`, `$2`, …"""
-    parts = sql.split("?")
-    return parts[0] + "".join(f"${n}{part}" for n, part in enumerate(parts[1:], 1))
-
-
 async def _people(rows: Sequence[PersonRow]) -> list[Person]:
     if not rows:
         return []
@@ -150,15 +144,10 @@ class DbPeople:
         # the hottest read of an LMS launch: one hand-written statement (every identity of the
         # person holding this one, with the person's columns); tortoise's query builder costs
         # more CPU than the query itself here
-        db = connections.get("default")
-        where = _BY_IDENTITY_ORG if org_id is not None else _BY_IDENTITY
         values: list[object] = [identity.kind, identity.issuer, identity.subject]
         if org_id is not None:
             values.append(str(org_id))
-        if db.capabilities.dialect == "postgres":
-            where = _numbered(where)
-            values[3:] = [org_id] if org_id is not None else []
-        rows = await db.execute_query_dict(where, values)
+        rows = await fetch(_BY_IDENTITY_ORG if org_id is not None else _BY_IDENTITY, values)
         if not rows:
             return None
         first = rows[0]
