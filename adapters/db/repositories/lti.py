@@ -74,6 +74,11 @@ def _session(row: LtiSessionRow) -> LtiSession:
     )
 
 
+_LINKS = (
+    'SELECT "id", "organisation_id", "platform_id", "kind", "target", "title", "context_id",'
+    ' "topics", "graded", "line_item_url", "created_at" FROM "lti_link"'
+    ' WHERE "platform_id" = ? AND "context_id" = ? ORDER BY "created_at"'
+)
 _ROSTER = (
     'SELECT "user_id", "name", "email", "roles", "status" FROM "lti_roster"'
     ' WHERE "platform_id" = ? AND "context_id" = ? ORDER BY "name", "user_id"'
@@ -333,10 +338,29 @@ class DbLti:
     async def links_for_context(
         self, platform_id: UUID, context_id: str | None
     ) -> Sequence[CourseLink]:
-        rows = await LtiLinkRow.filter(platform_id=platform_id, context_id=context_id).order_by(
-            "created_at"
-        )
-        return [_link(r) for r in rows]
+        if context_id is None:
+            rows = await LtiLinkRow.filter(platform_id=platform_id, context_id=None).order_by(
+                "created_at"
+            )
+            return [_link(r) for r in rows]
+        # read on every launch of a course: a plain statement, no query building
+        f = LtiLinkRow._meta.fields_map
+        return [
+            CourseLink(
+                id=f["id"].to_python_value(r["id"]),
+                organisation_id=f["id"].to_python_value(r["organisation_id"]),
+                platform_id=f["id"].to_python_value(r["platform_id"]),
+                kind=r["kind"],
+                target=r["target"],
+                title=r["title"],
+                context_id=r["context_id"],
+                topics=tuple(f["topics"].to_python_value(r["topics"]) or ()),
+                graded=bool(r["graded"]),
+                line_item_url=r["line_item_url"],
+                created_at=f["created_at"].to_python_value(r["created_at"]),
+            )
+            for r in await fetch(_LINKS, [str(platform_id), context_id])
+        ]
 
     async def upsert_placement(self, placement: Placement, exists: bool | None = None) -> None:
         values: dict[str, Any] = {
