@@ -871,7 +871,9 @@ class ExpertiseService:
         if not 1 <= limit <= 50:
             raise InvalidInput("limit is 1–50")
         async with self._uow() as uow:
-            offers = await uow.expertise.offers_to(org_id, expert_id, ("offered", "accepted"), limit)
+            offers = await uow.expertise.offers_to(
+                org_id, expert_id, ("offered", "accepted"), limit
+            )
             questions = await uow.expertise.get_questions(org_id, [o.question_id for o in offers])
         return [
             (o, questions[o.question_id])
