@@ -17,6 +17,7 @@ from app.settings import Settings
 from core.clock import FixedClock
 from core.services import Services
 from tests.databases import PostgresDatabase, SqliteTemplate, postgres_server_url, run_database_url
+from tests.teams_connector import FakeConnector
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 #: a Monday morning in UTC; tests move it as they need
@@ -114,3 +115,12 @@ async def api(aiohttp_client: Any, settings: Settings, services: Services, org: 
     client = await aiohttp_client(create_app(settings, services))
     client.session.headers["Authorization"] = f"Bearer {secret}"
     return client
+
+
+@pytest.fixture
+async def connector(aiohttp_server: Any) -> FakeConnector:
+    """A local fake Bot Connector on 127.0.0.1: the bot's replies and proactive sends land here."""
+    fake = FakeConnector()
+    server = await aiohttp_server(fake.app(), host="127.0.0.1")
+    fake.url = str(server.make_url("/")).rstrip("/")
+    return fake

@@ -5,11 +5,8 @@ response validated by the platform."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-
-import pytest
 
 from adapters.lms.services import LmsServices
 from app.delivery import delivery_registry
@@ -17,52 +14,7 @@ from app.worker import Worker
 from core.lti.model import Platform
 from tests.fakes.lti1p3_platform import CONTEXT, Lti1p3Platform
 from tests.fakes.lti_course import User
-from tests.fakes.lti_tool import Tool, browser, start_tool
-
-
-@pytest.fixture
-async def platform(aiohttp_server: Any) -> Lti1p3Platform:
-    p = Lti1p3Platform()
-    server = await aiohttp_server(p.app())
-    p.url = str(server.make_url("")).rstrip("/")
-    return p
-
-
-@pytest.fixture
-async def tool(database_url: str, aiohttp_server: Any, platform: Lti1p3Platform) -> Tool:
-    t = await start_tool(database_url, aiohttp_server)
-    platform.tool_url = t.url
-    return t
-
-
-@pytest.fixture
-async def registration(tool: Tool, platform: Lti1p3Platform, org: Any) -> Platform:
-    return await tool.services.lti.add_platform(
-        org.id,
-        issuer=platform.url,
-        client_id=platform.client_id,
-        auth_login_url=platform.url + "/authorize",
-        auth_token_url=platform.url + "/token",
-        key_set_url=platform.url + "/jwks",
-        deployment_ids=[platform.deployment_id],
-        name="lti1p3platform",
-    )
-
-
-@pytest.fixture
-async def ada(tool: Tool, platform: Lti1p3Platform, registration: Platform) -> AsyncIterator[User]:
-    user = User(tool, platform, "u-ada")
-    yield user
-    await user.browser.close()
-
-
-@pytest.fixture
-async def grace(
-    tool: Tool, platform: Lti1p3Platform, registration: Platform
-) -> AsyncIterator[User]:
-    user = User(tool, platform, "u-grace")
-    yield user
-    await user.browser.close()
+from tests.fakes.lti_tool import Tool, browser
 
 
 async def test_a_learner_launches_from_the_course_and_sees_the_course_page(ada: User) -> None:

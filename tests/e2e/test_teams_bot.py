@@ -18,14 +18,6 @@ from tests.teams_connector import (
 
 
 @pytest.fixture
-async def connector(aiohttp_server: Any) -> FakeConnector:
-    fake = FakeConnector()
-    server = await aiohttp_server(fake.app(), host="127.0.0.1")
-    fake.url = str(server.make_url("/")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
 async def teams_org(services: Any) -> Any:
     org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
     await services.people.add_person(

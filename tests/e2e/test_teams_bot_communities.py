@@ -15,14 +15,6 @@ from tests.teams_connector import TENANT, USER_AAD, FakeConnector, playground_ac
 
 
 @pytest.fixture
-async def connector(aiohttp_server: Any) -> FakeConnector:
-    fake = FakeConnector()
-    server = await aiohttp_server(fake.app(), host="127.0.0.1")
-    fake.url = str(server.make_url("/")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
 async def world(services: Any) -> Any:
     org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
     me = await services.people.resolve_person(

@@ -19,14 +19,6 @@ JONAS_AAD = "aaaaaaaa-0000-0000-0000-000000000012"
 
 
 @pytest.fixture
-async def connector(aiohttp_server: Any) -> FakeConnector:
-    fake = FakeConnector()
-    server = await aiohttp_server(fake.app(), host="127.0.0.1")
-    fake.url = str(server.make_url("/")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
 async def world(services: Any) -> Any:
     org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
     jonas = await services.people.add_person(

@@ -23,14 +23,6 @@ QUESTION = "How do I debug a crashing kubernetes pod after the upgrade?"
 
 
 @pytest.fixture
-async def connector(aiohttp_server: Any) -> FakeConnector:
-    fake = FakeConnector()
-    server = await aiohttp_server(fake.app(), host="127.0.0.1")
-    fake.url = str(server.make_url("/")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
 async def world(services: Any) -> Any:
     org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
     jonas = await services.people.add_person(

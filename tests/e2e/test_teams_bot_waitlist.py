@@ -22,14 +22,6 @@ MEETING = "https://teams.microsoft.com/l/meetup-join/19%3ameeting_abc%40thread.v
 
 
 @pytest.fixture
-async def connector(aiohttp_server: Any) -> FakeConnector:
-    fake = FakeConnector()
-    server = await aiohttp_server(fake.app(), host="127.0.0.1")
-    fake.url = str(server.make_url("/")).rstrip("/")
-    return fake
-
-
-@pytest.fixture
 async def world(services: Any) -> Any:
     org = await services.people.create_organisation("contoso", "Contoso", [TENANT])
     jonas = await services.people.add_person(

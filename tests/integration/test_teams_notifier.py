@@ -19,14 +19,6 @@ from core.teams.model import ConversationRef
 from tests.teams_connector import TENANT, FakeConnector
 
 
-@pytest.fixture
-async def connector(aiohttp_server: Any) -> FakeConnector:
-    fake = FakeConnector()
-    server = await aiohttp_server(fake.app(), host="127.0.0.1")
-    fake.url = str(server.make_url("/")).rstrip("/")
-    return fake
-
-
 class Sleeps:
     def __init__(self) -> None:
         self.delays: list[float] = []
