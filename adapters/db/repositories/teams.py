@@ -27,7 +27,8 @@ _UPDATED = (
 )
 
 
-def to_ref(row: ConversationRefRow) -> ConversationRef:
+def to_ref(row: ConversationRefRow | QuestionThreadRow) -> ConversationRef:
+    """The reference a row stores (a thread row holds one too, as of its `created_at`)."""
     return ConversationRef(
         organisation_id=row.organisation_id,
         conversation_id=row.conversation_id,
@@ -40,7 +41,7 @@ def to_ref(row: ConversationRefRow) -> ConversationRef:
         person_id=row.person_id,
         channel_id=row.channel_id,
         team_id=row.team_id,
-        updated_at=row.updated_at,
+        updated_at=row.updated_at if isinstance(row, ConversationRefRow) else row.created_at,
     )
 
 
@@ -116,20 +117,7 @@ class DbConversationRefs:
         )
         if row is None:
             return None
-        ref = ConversationRef(
-            organisation_id=row.organisation_id,
-            conversation_id=row.conversation_id,
-            conversation_type=conversation_type(row.conversation_type),
-            service_url=row.service_url,
-            tenant_id=row.tenant_id,
-            bot_id=row.bot_id,
-            bot_name=row.bot_name,
-            user_id=row.user_id,
-            person_id=row.person_id,
-            channel_id=row.channel_id,
-            team_id=row.team_id,
-            updated_at=row.created_at,
-        )
+        ref = to_ref(row)
         return QuestionThread(row.question_id, ref, row.root_message_id, row.created_at)
 
 
