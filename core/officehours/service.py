@@ -542,10 +542,7 @@ class OfficeHoursService:
             raise InvalidInput("a reason is limited to 1000 characters")
         start = ensure_utc(start)
         async with self._uow() as uow:
-            t = await self._type(uow, org_id, type_id)
-            if not is_slot_start(t, start):
-                raise NotASlot("that time is not one of the slots these office hours offer")
-            occ = await uow.occurrences.find(t.id, start)
+            t, occ = await self._sitting(uow, org_id, type_id, start)
             if occ is None:
                 return []
             now = self._clock.now()
@@ -837,10 +834,7 @@ class OfficeHoursService:
         """The waitlist of one slot, first in line first."""
         start = ensure_utc(start)
         async with self._uow() as uow:
-            t = await self._type(uow, org_id, type_id)
-            if not is_slot_start(t, start):
-                raise NotASlot("that time is not one of the slots these office hours offer")
-            occ = await uow.occurrences.find(t.id, start)
+            _, occ = await self._sitting(uow, org_id, type_id, start)
             if occ is None:
                 return []
             return await uow.bookings.for_occurrence(occ.id, ("waitlisted",))
@@ -883,6 +877,16 @@ class OfficeHoursService:
         if t is None:
             raise OfficeHoursNotFound("no such office hours in this organisation")
         return t
+
+    async def _sitting(
+        self, uow: UnitOfWork, org_id: UUID, type_id: UUID, start: datetime
+    ) -> tuple[OfficeHoursType, Occurrence | None]:
+        """The office hours and the occurrence at `start` (None while nobody has booked it);
+        a time that is not one of their slots is refused."""
+        t = await self._type(uow, org_id, type_id)
+        if not is_slot_start(t, start):
+            raise NotASlot("that time is not one of the slots these office hours offer")
+        return t, await uow.occurrences.find(t.id, start)
 
     async def _booking(self, uow: UnitOfWork, org_id: UUID, booking_id: UUID) -> Booking:
         b = await uow.bookings.get(org_id, booking_id)

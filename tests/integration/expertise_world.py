@@ -4,10 +4,12 @@ answers is imported through the real importer."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from core.expertise.history import HistoryAnswer, HistoryThread
+from core.expertise.service import RoutingPolicy
 from core.people.model import ExternalIdentity
 from core.services import Services
 
@@ -74,3 +76,21 @@ def prompt_threads(who: str, n: int, start: int = 0) -> list[HistoryThread]:
         thread(f"{who}-pe-{start + i}", topics[i % len(topics)], ["prompt-engineering"], [who])
         for i in range(n)
     ]
+
+
+ROUTED_QUESTION = "Our Kubernetes deployment keeps crashing after the upgrade. How do we roll back?"
+
+
+async def routing_team(services: Services, org: Any) -> dict[str, UUID]:
+    """An asker and four Kubernetes answerers, most active first (ana 8, ben 6, cy 4, dee 2);
+    questions go to two at a time, time out after four hours, and are re-routed at most twice."""
+    people = {h: await person(services, org, h) for h in ("asker", "ana", "ben", "cy", "dee")}
+    threads = (
+        kubernetes_threads("ana", 8)
+        + kubernetes_threads("ben", 6)
+        + kubernetes_threads("cy", 4)
+        + kubernetes_threads("dee", 2)
+    )
+    await history(services, org, threads)
+    services.expertise.routing = RoutingPolicy(k=2, timeout=timedelta(hours=4), max_rounds=2)
+    return people

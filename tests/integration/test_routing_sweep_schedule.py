@@ -12,25 +12,18 @@ import pytest
 from app.settings import Settings
 from app.sweeper import RoutingSweeper, sweeper_for
 from core.clock import FixedClock
-from core.expertise.service import RoutingPolicy
 from core.services import Services
-from tests.integration.expertise_world import history, kubernetes_threads, person
+from tests.integration.expertise_world import (
+    ROUTED_QUESTION,
+    routing_team,
+)
 
-QUESTION = "Our Kubernetes deployment keeps crashing after the upgrade. How do we roll back?"
+QUESTION = ROUTED_QUESTION
 
 
 @pytest.fixture
 async def team(services: Services, org: Any) -> dict[str, UUID]:
-    people = {h: await person(services, org, h) for h in ("asker", "ana", "ben", "cy", "dee")}
-    threads = (
-        kubernetes_threads("ana", 8)
-        + kubernetes_threads("ben", 6)
-        + kubernetes_threads("cy", 4)
-        + kubernetes_threads("dee", 2)
-    )
-    await history(services, org, threads)
-    services.expertise.routing = RoutingPolicy(k=2, timeout=timedelta(hours=4), max_rounds=2)
-    return people
+    return await routing_team(services, org)
 
 
 async def live_offers(services: Services, org: Any, question_id: UUID) -> set[UUID]:
