@@ -33,7 +33,8 @@ class SkillVocabularyTags:
 
 class OfficeHoursSessions:
     """`core.communities.ports.SessionBooking` over office hours: a show-and-tell is a weekly
-    session type owned by the community, one slot a week whose seats are demo slots."""
+    session type owned by the community, one slot a week whose seats are demo slots; people
+    who come to watch hold audience places (bookings that take no seat)."""
 
     def __init__(self, office_hours: OfficeHoursService, uow: UnitOfWorkFactory) -> None:
         self._oh = office_hours
@@ -93,6 +94,18 @@ class OfficeHoursSessions:
         result = await self._oh.book(org_id, session_id, person_id, start, note=note)
         return _seat(result.booking)
 
+    async def attend(
+        self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime
+    ) -> SessionSeat:
+        result = await self._oh.book(org_id, session_id, person_id, start, audience=True)
+        return _seat(result.booking)
+
+    async def leave(
+        self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime
+    ) -> SessionSeat | None:
+        left = await self._oh.leave_audience(org_id, session_id, person_id, start)
+        return _seat(left) if left is not None else None
+
     async def seats(self, org_id: UUID, session_id: UUID, start: datetime) -> Sequence[SessionSeat]:
         async with self._uow() as uow:
             occurrence = await uow.occurrences.find(session_id, start)
@@ -114,7 +127,9 @@ class OfficeHoursSessions:
 
 
 def _seat(b: Booking) -> SessionSeat:
-    return SessionSeat(b.id, b.person_id, b.start_utc, b.status, b.note, b.attendance)
+    return SessionSeat(
+        b.id, b.person_id, b.start_utc, b.status, b.note, b.attendance, audience=b.audience
+    )
 
 
 class OfficeHoursFigures:

@@ -277,6 +277,8 @@ class SessionSeat:
     status: str
     note: str
     attendance: str | None = None
+    #: watches the session without taking one of its (demo) seats
+    audience: bool = False
 
 
 class SessionBooking(Protocol):
@@ -307,8 +309,21 @@ class SessionBooking(Protocol):
         self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime, note: str
     ) -> SessionSeat: ...
 
+    async def attend(
+        self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime
+    ) -> SessionSeat:
+        """An audience place at one occurrence (confirmed, no seat taken); asking again gives
+        the place already held, and a confirmed presenter's own seat stands for it."""
+        ...
+
+    async def leave(
+        self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime
+    ) -> SessionSeat | None:
+        """Give up the person's audience place at one occurrence; None when they hold none."""
+        ...
+
     async def seats(self, org_id: UUID, session_id: UUID, start: datetime) -> Sequence[SessionSeat]:
-        """Confirmed and waitlisted sign-ups of one occurrence, in order."""
+        """Confirmed and waitlisted sign-ups of one occurrence, in order (audience included)."""
         ...
 
     async def mark_attendance(self, org_id: UUID, booking_id: UUID, attended: bool) -> None: ...

@@ -133,13 +133,15 @@ class CohortView:
 
 @dataclass(frozen=True)
 class Agenda:
-    """One show-and-tell: who demos what (in sign-up order) and who waits for a slot."""
+    """One show-and-tell: who demos what (in sign-up order), who waits for a slot and who
+    comes to watch (in the order they signed up; presenters are not repeated there)."""
 
     community_id: UUID
     session_id: UUID
     start: datetime
     demos: tuple[SessionSeat, ...]
     waitlist: tuple[SessionSeat, ...]
+    audience: tuple[SessionSeat, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -1394,9 +1396,34 @@ class CommunitiesService:
             community.id,
             session,
             _aware(start),
-            tuple(s for s in seats if s.status == "confirmed"),
+            tuple(s for s in seats if s.status == "confirmed" and not s.audience),
             tuple(s for s in seats if s.status == "waitlisted"),
+            tuple(s for s in seats if s.status == "confirmed" and s.audience),
         )
+
+    async def attend_show_and_tell(
+        self, org_id: UUID, community_id: UUID, person_id: UUID, start: datetime
+    ) -> SessionSeat:
+        """A member signs up to watch one session: a place in its audience, which takes none
+        of the demo slots and never waits. Signing up again gives the same place; someone
+        presenting at that session is already there and keeps their demo seat."""
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._member(uow, community, person_id)
+            session = await self._session(uow, community)
+        return await self._show().attend(org_id, session, person_id, _aware(start))
+
+    async def leave_show_and_tell(
+        self, org_id: UUID, community_id: UUID, person_id: UUID, start: datetime
+    ) -> SessionSeat | None:
+        """A member gives up their audience place at one session (their calendar invitation is
+        cancelled); None when they were not in its audience, so leaving twice is harmless.
+        Someone who left the community meanwhile may still give their place up."""
+        async with self._uow() as uow:
+            community = await self._community(uow, org_id, community_id)
+            await self._person(uow, org_id, person_id)
+            session = await self._session(uow, community)
+        return await self._show().leave(org_id, session, person_id, _aware(start))
 
     async def send_agenda(
         self, org_id: UUID, community_id: UUID, actor_id: UUID, start: datetime
@@ -1414,6 +1441,7 @@ class CommunitiesService:
                 "community": community.name,
                 "start": agenda.start.isoformat(),
                 "demos": [{"person_id": str(d.person_id), "title": d.note} for d in agenda.demos],
+                "attending": len(agenda.audience),
             }
             sent = 0
             for m in members:
@@ -1442,14 +1470,15 @@ class CommunitiesService:
         start: datetime,
         attended: Sequence[UUID],
     ) -> list[Demo]:
-        """After the session: attendance for every confirmed demo; the demos given count for
-        their presenters (recognition, cohort completion) and the host's session counts."""
+        """After the session: attendance for every confirmed demo and every audience place
+        (`attended` names everyone who was there); the demos given count for their presenters
+        (recognition, cohort completion) and the host's session counts."""
         agenda = await self.agenda(org_id, community_id, start)
         present = set(attended)
         async with self._uow() as uow:
             community = await self._community(uow, org_id, community_id)
             await self._host(uow, community, actor_id)
-        for seat in agenda.demos:
+        for seat in (*agenda.demos, *agenda.audience):
             await self._show().mark_attendance(org_id, seat.booking_id, seat.person_id in present)
         demos: list[Demo] = []
         async with self._uow() as uow:

@@ -220,10 +220,13 @@ class Booking:
     #: without Graph or while waiting, and cleared when the booking no longer has a seat
     calendar_event_id: str = ""
     join_url: str = ""
+    #: an audience place: the person watches a group session (a community's show-and-tell)
+    #: without taking one of its seats, so it never waits in line and frees nothing on leaving
+    audience: bool = False
 
     @property
     def holds_seat(self) -> bool:
-        return self.status in ACTIVE
+        return self.status in ACTIVE and not self.audience
 
     @property
     def ics_uid(self) -> str:

@@ -341,10 +341,13 @@ class OfficeHoursService:
         note: str = "",
         idempotency_key: str | None = None,
         join_waitlist: bool = True,
+        audience: bool = False,
     ) -> BookingResult:
         """Book a seat; when the slot is full, join its waitlist (or refuse with `slot_full`).
 
-        A retried request with the same idempotency key returns the first booking."""
+        A retried request with the same idempotency key returns the first booking. An
+        `audience` place watches a group session without taking a seat: it is confirmed at
+        once, however full the session, and asking again gives the place already held."""
         key = _clean_key(idempotency_key)
         start = ensure_utc(start)
         try:
@@ -354,7 +357,16 @@ class OfficeHoursService:
                     if replay is not None:
                         return replay
                 booking = await self._book(
-                    uow, org_id, type_id, person_id, start, answers, note, key, join_waitlist
+                    uow,
+                    org_id,
+                    type_id,
+                    person_id,
+                    start,
+                    answers,
+                    note,
+                    key,
+                    join_waitlist,
+                    audience,
                 )
                 await uow.commit()
                 return BookingResult(booking)
@@ -413,6 +425,7 @@ class OfficeHoursService:
         note: str,
         key: str | None,
         join_waitlist: bool,
+        audience: bool = False,
     ) -> Booking:
         t = await self._type(uow, org_id, type_id)
         if not t.bookable:
@@ -429,13 +442,30 @@ class OfficeHoursService:
         now = self._clock.now()
         await self._check_start(uow, t, start, now)
         occ = await self._occurrence(uow, t, start)
+        watching: Booking | None = None
         if await uow.bookings.holds_place(occ.id, person_id):
-            raise AlreadyBooked("you already have a booking or waitlist place for this slot")
+            places = await self._places_of(uow, occ.id, person_id)
+            there = next((b for b in places if b.audience or b.status == "confirmed"), None)
+            if audience and there is not None:
+                # watching twice is one place; a confirmed presenter is there anyway
+                return there
+            if not audience:
+                if any(not b.audience for b in places):
+                    raise AlreadyBooked(
+                        "you already have a booking or waitlist place for this slot"
+                    )
+                watching = places[0]
+            # else: someone waiting for a seat comes to watch meanwhile
         status: BookingStatus
         position: int | None = None
-        if await uow.occurrences.take_seat(occ.id):
+        if audience:
+            status = "confirmed"
+        elif await uow.occurrences.take_seat(occ.id):
             status = "pending" if t.requires_approval else "confirmed"
             await self._session_opened(uow, t, occ)
+            if watching is not None:
+                # from the audience onto the agenda: the audience place gives way to the seat
+                await self._leave_audience(uow, t, watching, host, person, now)
         elif join_waitlist:
             status = "waitlisted"
             position = await uow.occurrences.next_waitlist_position(occ.id)
@@ -457,9 +487,14 @@ class OfficeHoursService:
             answers=clean_answers,
             note=note.strip(),
             waitlist_position=position,
+            audience=audience,
         )
         await uow.bookings.add(booking)
-        if status == "confirmed":
+        if audience:
+            # the host hears of sign-ups that take a seat, not of everyone who comes to watch
+            await self._calendar_upsert(uow, t, booking, host, person, occ)
+            await self._notify(uow, booking, person.id, "booking_confirmed", t, host)
+        elif status == "confirmed":
             await self._calendar_upsert(uow, t, booking, host, person, occ)
             await self._notify(uow, booking, person.id, "booking_confirmed", t, host)
             await self._notify(uow, booking, host.id, "booking_received", t, person)
@@ -531,6 +566,24 @@ class OfficeHoursService:
             await uow.commit()
         return booking
 
+    async def leave_audience(
+        self, org_id: UUID, type_id: UUID, person_id: UUID, start: datetime, reason: str = ""
+    ) -> Booking | None:
+        """Give up the person's audience place at the sitting at `start`; None when they hold
+        none there (a time that is not one of the type's slots is refused)."""
+        start = ensure_utc(start)
+        async with self._uow() as uow:
+            _, occ = await self._sitting(uow, org_id, type_id, start)
+            if occ is None:
+                return None
+            places = await self._places_of(uow, occ.id, person_id)
+            watching = next((b for b in places if b.audience), None)
+            if watching is None:
+                return None
+            booking = await self._cancel(uow, watching, reason or "left the audience", person_id)
+            await uow.commit()
+        return booking
+
     async def cancel_session(
         self, org_id: UUID, type_id: UUID, start: datetime, reason: str = ""
     ) -> list[Booking]:
@@ -562,7 +615,7 @@ class OfficeHoursService:
                 b.updated_at = now
                 b.sequence += 1
                 await uow.bookings.update(b)
-                if previous != "waitlisted":
+                if previous != "waitlisted" and not b.audience:
                     await uow.occurrences.release_seat(occ.id)
                 person = people.get(b.person_id)
                 if person is None:
@@ -601,7 +654,12 @@ class OfficeHoursService:
         b.updated_at = now
         b.sequence += 1
         await uow.bookings.update(b)
-        if previous in ("pending", "confirmed"):
+        if b.audience:
+            # an audience place frees no seat: only the calendar hears of it
+            host = await self._host(uow, t)
+            person = await self._person(uow, b.organisation_id, b.person_id)
+            await self._audience_left(uow, t, b, host, person, reason)
+        elif previous in ("pending", "confirmed"):
             await uow.occurrences.release_seat(b.occurrence_id)
             host = await self._host(uow, t)
             person = await self._person(uow, b.organisation_id, b.person_id)
@@ -653,6 +711,10 @@ class OfficeHoursService:
             await uow.bookings.update(w)
             host = await self._host(uow, t)
             person = await self._person(uow, w.organisation_id, w.person_id)
+            if t.owner_kind == "community" and w.status == "confirmed":
+                for place in await self._places_of(uow, occurrence_id, w.person_id):
+                    if place.audience:
+                        await self._leave_audience(uow, t, place, host, person, now)
             if w.status == "confirmed":
                 await self._calendar_upsert(uow, t, w, host, person)
                 confirmed += 1
@@ -666,6 +728,10 @@ class OfficeHoursService:
         new_start = ensure_utc(new_start)
         async with self._uow() as uow:
             b = await self._booking(uow, org_id, booking_id)
+            if b.audience:
+                raise InvalidTransition(
+                    "an audience place is not moved: leave this session and attend the other one"
+                )
             if not b.holds_seat:
                 raise InvalidTransition("only a pending or confirmed booking can be rescheduled")
             now = self._clock.now()
@@ -888,6 +954,52 @@ class OfficeHoursService:
             raise NotASlot("that time is not one of the slots these office hours offer")
         return t, await uow.occurrences.find(t.id, start)
 
+    async def _places_of(
+        self, uow: UnitOfWork, occurrence_id: UUID, person_id: UUID
+    ) -> list[Booking]:
+        """The person's pending, confirmed or waitlisted places at an occurrence: one, or an
+        audience place next to a place in line for a seat."""
+        places = await uow.bookings.for_occurrence(
+            occurrence_id, ("pending", "confirmed", "waitlisted")
+        )
+        return [b for b in places if b.person_id == person_id]
+
+    async def _leave_audience(
+        self,
+        uow: UnitOfWork,
+        t: OfficeHoursType,
+        b: Booking,
+        host: Person,
+        person: Person,
+        now: datetime,
+    ) -> None:
+        """An audience place gives way to a seat the person takes at the same sitting (the
+        seat's calendar change follows; a group session's event keeps them as attendee)."""
+        reason = "took a seat at the session"
+        b.status, b.cancel_reason = "cancelled", reason
+        b.updated_at = now
+        b.sequence += 1
+        await uow.bookings.update(b)
+        if await self._group_occurrence(uow, b.occurrence_id) is None:
+            await self._calendar_cancel(uow, t, b, host, person, reason)
+
+    async def _audience_left(
+        self,
+        uow: UnitOfWork,
+        t: OfficeHoursType,
+        b: Booking,
+        host: Person,
+        person: Person,
+        reason: str,
+    ) -> None:
+        """After an audience place was cancelled: a one-to-one event is cancelled, a group
+        session's shared event loses the attendee (and is cancelled when nobody is left)."""
+        group = await self._group_occurrence(uow, b.occurrence_id)
+        if group is None:
+            await self._calendar_cancel(uow, t, b, host, person, reason)
+        else:
+            await self._group_calendar(uow, t, group, host, reason)
+
     async def _booking(self, uow: UnitOfWork, org_id: UUID, booking_id: UUID) -> Booking:
         b = await uow.bookings.get(org_id, booking_id)
         if b is None:
@@ -1076,6 +1188,14 @@ def _occupancy_from(
     # occurrence is that occurrence (kept below with its key, so a group session stays open)
     own = {(o.start_utc, o.end_utc) for o in occs if o.taken > 0}
     intervals = [i for i in busy if (i.start, i.end) not in own]
+    if t.owner_kind == "community":
+        # a community session's event can hold only its audience (no seat taken): an event
+        # exactly covering one of its sittings is that sitting, not a clash
+        intervals = [
+            i
+            for i in intervals
+            if i.end - i.start != t.slot_length or not is_slot_start(t, i.start)
+        ]
     for o in occs:
         if o.taken <= 0:
             continue

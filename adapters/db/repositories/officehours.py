@@ -270,6 +270,7 @@ def _booking(row: BookingRow) -> Booking:
         sequence=row.sequence,
         calendar_event_id=row.calendar_event_id,
         join_url=row.join_url,
+        audience=row.audience,
     )
 
 
@@ -285,6 +286,7 @@ class DbBookings:
                 idempotency_key=booking.idempotency_key,
                 created_at=booking.created_at,
                 seq=next_seq(),
+                audience=booking.audience,
                 **_booking_fields(booking),
             )
         except IntegrityError as exc:

@@ -95,6 +95,8 @@ class BookingRow(Model):
     sequence = fields.IntField(default=0)
     calendar_event_id = fields.CharField(max_length=512, default="")
     join_url = fields.TextField(default="")
+    #: watches the session without taking a seat (`Booking.audience`)
+    audience = fields.BooleanField(default=False)
     # insert order (the clock can repeat): seat holders are listed in the order they booked
     seq = fields.BigIntField(default=0)
     created_at = fields.DatetimeField()
