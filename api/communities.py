@@ -824,6 +824,7 @@ def seat_json(s: SessionSeat) -> dict[str, Any]:
         "status": s.status,
         "title": s.note,
         "attendance": s.attendance,
+        "audience": s.audience,
     }
 
 
@@ -881,8 +882,31 @@ async def get_agenda(request: web.Request) -> web.Response:
             "start": _iso(agenda.start),
             "demos": [seat_json(s) for s in agenda.demos],
             "waitlist": [seat_json(s) for s in agenda.waitlist],
+            "audience": [seat_json(s) for s in agenda.audience],
         }
     )
+
+
+@routes.post("/api/v1/communities/{community_id}/show-and-tell/audience")
+async def attend_show_and_tell(request: web.Request) -> web.Response:
+    org = organisation(request)
+    data = await json_body(request)
+    seat = await services(request).communities.attend_show_and_tell(
+        org.id, path_id(request, "community_id"), actor(request), _start(data)
+    )
+    return ok(seat_json(seat))
+
+
+@routes.delete("/api/v1/communities/{community_id}/show-and-tell/audience")
+async def leave_show_and_tell(request: web.Request) -> web.Response:
+    org = organisation(request)
+    start = _moment(request, "start")
+    if start is None:
+        raise InvalidInput("'start' is required, a time such as 2026-03-26T16:00:00+00:00")
+    seat = await services(request).communities.leave_show_and_tell(
+        org.id, path_id(request, "community_id"), actor(request), start
+    )
+    return ok({"left": seat is not None, "seat": seat_json(seat) if seat else None})
 
 
 @routes.post("/api/v1/communities/{community_id}/show-and-tell/agenda")
@@ -1308,10 +1332,23 @@ OPENAPI: dict[str, Any] = {
             body=_body(["start"], start={"type": "string", "format": "date-time"}),
         ),
     },
+    "/api/v1/communities/{community_id}/show-and-tell/audience": {
+        "parameters": [path_param("community_id")],
+        "post": _op(
+            "Sign up to attend one session (members): an audience place, no demo slot taken; "
+            "signing up again gives the same place",
+            body=_body(["start"], start={"type": "string", "format": "date-time"}),
+        ),
+        "delete": _op(
+            "Leave a session's audience; `left` is false when you were not in it",
+            params=[query_param("start", {"type": "string", "format": "date-time"})],
+        ),
+    },
     "/api/v1/communities/{community_id}/show-and-tell/attendance": {
         "parameters": [path_param("community_id")],
         "post": _op(
-            "Record who gave their demo (hosts), after the session started",
+            "Record who was there (hosts), after the session started: presenters and "
+            "audience; the demos given are returned",
             body=_body(
                 ["start", "attended"],
                 start={"type": "string", "format": "date-time"},

@@ -107,3 +107,111 @@ async def test_a_weekly_show_and_tell_fills_its_slots_sends_the_agenda_and_recor
     loads = {e["person_id"]: e["hours_per_week"] for e in report["expert_load"]}
     # the host ran one booked 30-minute session in the default 12-week report
     assert loads[host] == round(0.5 / 12, 2)
+
+
+async def test_members_sign_up_to_watch_and_leave_through_the_api(
+    api: Any, services: Services, org: Any, clock: FixedClock
+) -> None:
+    host, ana, ben, out = [
+        str((await services.people.add_person(org.id, n, None, "Europe/Berlin")).id)
+        for n in ("Host", "Ana", "Ben", "Out")
+    ]
+    created = await api.post(
+        "/api/v1/communities",
+        json={"name": "GenAI Guild", "time_zone": "Europe/Berlin"},
+        headers={"X-Acting-Person": host},
+    )
+    cid = (await created.json())["id"]
+    for p in (ana, ben):
+        await api.post(f"/api/v1/communities/{cid}/join", headers={"X-Acting-Person": p})
+    path = f"/api/v1/communities/{cid}/show-and-tell"
+    # no show-and-tell yet: nothing to attend
+    early = await api.post(
+        f"{path}/audience",
+        json={"start": "2026-03-26T15:00:00+00:00"},
+        headers={"X-Acting-Person": ben},
+    )
+    assert early.status == 409, await early.text()
+    await api.post(
+        path,
+        json={"weekday": 3, "start": "16:00", "capacity": 1},
+        headers={"X-Acting-Person": host},
+    )
+    start = (await (await api.get(path)).json())["upcoming"][0]
+
+    first = await api.post(
+        f"{path}/audience", json={"start": start}, headers={"X-Acting-Person": ben}
+    )
+    assert first.status == 200, await first.text()
+    seat = await first.json()
+    assert (seat["status"], seat["audience"], seat["start"]) == ("confirmed", True, start)
+    again = await api.post(
+        f"{path}/audience", json={"start": start}, headers={"X-Acting-Person": ben}
+    )
+    assert (await again.json())["booking_id"] == seat["booking_id"]
+    # the one demo slot is still free for Ana
+    demo = await api.post(
+        f"{path}/signups", json={"start": start, "title": "SQL"}, headers={"X-Acting-Person": ana}
+    )
+    assert (await demo.json())["status"] == "confirmed"
+    agenda = await (await api.get(f"{path}/agenda", params={"start": start})).json()
+    assert [d["person_id"] for d in agenda["demos"]] == [ana]
+    assert [(a["person_id"], a["audience"]) for a in agenda["audience"]] == [(ben, True)]
+    ics = await api.get(f"/api/v1/community-show-and-tell/{seat['booking_id']}/invitation.ics")
+    assert ics.status == 200 and "BEGIN:VEVENT" in await ics.text()
+
+    bad: list[tuple[dict[str, Any], dict[str, str], int, str]] = [
+        ({"start": start}, {"X-Acting-Person": out}, 403, "join the community"),
+        ({"start": start}, {}, 400, "X-Acting-Person"),
+        ({}, {"X-Acting-Person": ben}, 400, "'start' is required"),
+        ({"start": 5}, {"X-Acting-Person": ben}, 400, "'start' must be of type str"),
+        ({"start": "next thursday"}, {"X-Acting-Person": ben}, 400, "a time such as"),
+        ({"start": start[:19]}, {"X-Acting-Person": ben}, 400, "UTC offset"),
+        (
+            {"start": start.replace("15:00", "15:10")},
+            {"X-Acting-Person": ben},
+            400,
+            "not one of the slots",
+        ),
+        ({"start": "2026-03-19T15:00:00+00:00"}, {"X-Acting-Person": ben}, 400, "already passed"),
+        ({"start": start}, {"X-Acting-Person": "nobody"}, 400, "X-Acting-Person"),
+    ]
+    for body, headers, status, message in bad:
+        resp = await api.post(f"{path}/audience", json=body, headers=headers)
+        assert resp.status == status, (body, headers, await resp.text())
+        assert message in (await resp.json())["error"]["message"], (body, headers)
+    unknown = await api.post(
+        f"/api/v1/communities/{host}/show-and-tell/audience",
+        json={"start": start},
+        headers={"X-Acting-Person": ben},
+    )
+    assert unknown.status == 404
+
+    for params, status, message in (
+        ({}, 400, "'start' is required"),
+        ({"start": "soon"}, 400, "a time such as"),
+        ({"start": start.replace("15:00", "15:10")}, 400, "not one of the slots"),
+    ):
+        resp = await api.delete(f"{path}/audience", params=params, headers={"X-Acting-Person": ben})
+        assert resp.status == status, (params, await resp.text())
+        assert message in (await resp.json())["error"]["message"]
+
+    left = await api.delete(
+        f"{path}/audience", params={"start": start}, headers={"X-Acting-Person": ben}
+    )
+    assert left.status == 200
+    body = await left.json()
+    assert body["left"] is True and body["seat"]["status"] == "cancelled"
+    twice = await api.delete(
+        f"{path}/audience", params={"start": start}, headers={"X-Acting-Person": ben}
+    )
+    assert (await twice.json()) == {"left": False, "seat": None}
+    agenda = await (await api.get(f"{path}/agenda", params={"start": start})).json()
+    assert agenda["audience"] == []
+    # once the session has begun, the audience place can no longer be given up
+    await api.post(f"{path}/audience", json={"start": start}, headers={"X-Acting-Person": ben})
+    clock.set(datetime.fromisoformat(start) + timedelta(minutes=5))
+    late = await api.delete(
+        f"{path}/audience", params={"start": start}, headers={"X-Acting-Person": ben}
+    )
+    assert late.status == 409, await late.text()
