@@ -222,10 +222,15 @@ async def answer(request: web.Request) -> web.Response:
 
 # show-and-tell -------------------------------------------------------------------------------
 async def show_and_tell(
-    services: Services, session: LtiSession, community_id: UUID, zone: str
+    services: Services,
+    session: LtiSession,
+    community_id: UUID,
+    zone: str,
+    view: CourseView | None = None,
 ) -> dict[str, Any] | None:
-    """The community's next show-and-tell sessions and the next one's agenda; None when the
-    community holds none."""
+    """The community's next show-and-tell sessions, the next one's agenda and audience, and
+    which sessions the viewer comes to watch (from their bookings in `view`, already read for
+    the page); None when the community holds none."""
     org, viewer = session.organisation_id, session.person_id
     try:
         starts = await services.communities.upcoming_show_and_tell(
@@ -237,13 +242,24 @@ async def show_and_tell(
     if not starts:
         return None
     agenda = await services.communities.agenda(org, community_id, starts[0], viewer)
-    names = {
-        p.id: p.name for p in await people_of(services, org, [d.person_id for d in agenda.demos])
-    }
+    shown = [d.person_id for d in (*agenda.demos, *agenda.audience)]
+    names = {p.id: p.name for p in await people_of(services, org, shown)}
+    watching = {s.start for s in agenda.audience if s.person_id == viewer}
+    if view is not None:
+        watching |= {
+            b.start_utc
+            for b in view.bookings
+            if b.audience and b.type_id == agenda.session_id and b.status == "confirmed"
+        }
+    sessions = [
+        {"iso": s.isoformat(), "label": local_time(s, zone), "watching": s in watching}
+        for s in starts
+    ]
     return {
-        "sessions": [{"iso": s.isoformat(), "label": local_time(s, zone)} for s in starts],
+        "sessions": sessions,
         "demos": [{"who": names.get(d.person_id, ""), "title": d.note} for d in agenda.demos],
         "waiting": len(agenda.waitlist),
+        "audience": [names.get(a.person_id, "") for a in agenda.audience],
         "mine": any(d.person_id == viewer for d in (*agenda.demos, *agenda.waitlist)),
     }
 
@@ -267,6 +283,54 @@ async def sign_up_demo(request: web.Request) -> web.Response:
     return back(request, f"You are on the show-and-tell agenda for {when}.")
 
 
+async def attend_show_and_tell(request: web.Request) -> web.Response:
+    """Come and watch one session (joining the course community when needed)."""
+    session = await session_of(request)
+    form = await checked_form(request, session)
+    services = services_of(request)
+    community_id = await _course_community_id(request, session, form)
+    start = _aware_time(form.get("start", ""))
+    await ensure_member(services, session, community_id)
+    seat = await services.communities.attend_show_and_tell(
+        session.organisation_id, community_id, session.person_id, start
+    )
+    person = await services.people.get_person(session.organisation_id, session.person_id)
+    when = local_time(seat.start, person.time_zone)
+    if not seat.audience:
+        return back(request, f"You demo at the show-and-tell on {when}, so you are there already.")
+    return back(
+        request,
+        f"You are coming to watch the show-and-tell on {when}; "
+        "the invitation is on its way to your calendar.",
+    )
+
+
+async def leave_show_and_tell(request: web.Request) -> web.Response:
+    session = await session_of(request)
+    form = await checked_form(request, session)
+    services = services_of(request)
+    community_id = await _course_community_id(request, session, form)
+    start = _aware_time(form.get("start", ""))
+    left = await services.communities.leave_show_and_tell(
+        session.organisation_id, community_id, session.person_id, start
+    )
+    if left is None:
+        return back(request, "You were not signed up to watch that session.")
+    person = await services.people.get_person(session.organisation_id, session.person_id)
+    return back(
+        request,
+        f"You no longer attend the show-and-tell on {local_time(left.start, person.time_zone)}.",
+    )
+
+
+async def _course_community_id(request: web.Request, session: LtiSession, form: Any) -> UUID:
+    community_id = parse_id(form.get("community_id", ""), "community")
+    services = services_of(request)
+    if community_id not in (await services.lti.course_view(session)).community_ids:
+        raise LtiRejected("community", "that community is not part of this course")
+    return community_id
+
+
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/lti/app/{token}/waitlist/leave", leave_waitlist)
     app.router.add_get("/lti/app/{token}/reschedule/{booking}", reschedule_page)
@@ -274,6 +338,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/lti/app/{token}/questions/{question}", question_page)
     app.router.add_post("/lti/app/{token}/answer", answer)
     app.router.add_post("/lti/app/{token}/show-and-tell", sign_up_demo)
+    app.router.add_post("/lti/app/{token}/show-and-tell/attend", attend_show_and_tell)
+    app.router.add_post("/lti/app/{token}/show-and-tell/leave", leave_show_and_tell)
 
 
 __all__: Sequence[str] = (

@@ -435,7 +435,7 @@ async def _course_community(
         "questions": questions,
         "cohorts": cohorts,
         "report": report,
-        "show": await learner.show_and_tell(services, session, ids[0], zone),
+        "show": await learner.show_and_tell(services, session, ids[0], zone, view),
         "member": learner.contributes(found),
     }
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.outbox import OutboxTopic
 from tests.fakes.lti1p3_platform import CONTEXT
 from tests.fakes.lti_course import User
 from tests.fakes.lti_tool import Tool
@@ -187,6 +188,88 @@ async def test_a_learner_signs_up_to_demo_at_the_show_and_tell(
     assert "1 more waiting for a slot." in html
 
 
+async def test_a_learner_comes_to_watch_the_show_and_tell_and_leaves_again(
+    ada: User, tool: Tool, org: Any, community: Any
+) -> None:
+    await tool.services.communities.start_show_and_tell(
+        org.id, community.id, community.created_by, 3, "16:00", 30, 1
+    )
+    html = await ada.launch()
+    section = html.split("<h3>Show-and-tell</h3>", 1)[1].split("</section>", 1)[0]
+    attend = re.findall(
+        r'name="start" value="([^"]+)" aria-label="Attend the show-and-tell on ([^"]+)"', section
+    )
+    assert len(attend) == 4 and "you are coming to watch" not in section
+    # times are shown in the viewer's zone (Ada's is London)
+    (first, first_label), (second, second_label) = attend[:2]
+    assert first_label == datetime.fromisoformat(first).astimezone(
+        ZoneInfo("Europe/London")
+    ).strftime("%a %d %b, %H:%M %Z")
+
+    # Ada is not yet a member: coming to watch joins her, and takes no demo slot
+    html = await ada.act(
+        "/show-and-tell/attend", html, {"community_id": str(community.id), "start": second}
+    )
+    assert f"You are coming to watch the show-and-tell on {second_label}" in html
+    section = html.split("<h3>Show-and-tell</h3>", 1)[1].split("</section>", 1)[0]
+    assert f'aria-label="Leave the show-and-tell on {second_label}"' in section
+    assert f'aria-label="Attend the show-and-tell on {second_label}"' not in section
+    # her bookings list the session as one she watches, with nothing to reschedule
+    bookings = html.split('id="bookings-h"', 1)[1].split("</section>", 1)[0]
+    assert "coming to watch" in bookings and "Reschedule" not in bookings
+    ada_id = (await _ada(tool, org)).id
+    seat = await tool.services.communities.sign_up_demo(
+        org.id, community.id, ada_id, datetime.fromisoformat(second), "Late idea"
+    )
+    assert seat.status == "confirmed"  # the one demo slot was still free
+    await tool.services.office_hours.cancel(org.id, seat.booking_id, "changed my mind")
+
+    html = await ada.act(
+        "/show-and-tell/attend", html, {"community_id": str(community.id), "start": first}
+    )
+    bea = await tool.services.people.add_person(org.id, "Bea <i>", "bea@acme.example")
+    await tool.services.communities.join(org.id, community.id, bea.id)
+    await tool.services.communities.attend_show_and_tell(
+        org.id, community.id, bea.id, datetime.fromisoformat(first)
+    )
+    html = await ada.page()
+    assert f"Coming to watch on {first_label}: Ada Lovelace, Bea &lt;i&gt;." in html
+    # a calendar event invites her (a one-slot session keeps one event per place)
+    async with tool.services.uow() as uow:
+        rows = await uow.outbox.list(limit=10_000)
+    assert any(
+        r.kind == OutboxTopic.CALENDAR_UPSERT
+        and r.payload["start_utc"] == first
+        and [a["email"] for a in r.payload["attendees"]] == ["ada@acme.example"]
+        for r in rows
+    )
+
+    html = await ada.act(
+        "/show-and-tell/leave", html, {"community_id": str(community.id), "start": first}
+    )
+    assert f"You no longer attend the show-and-tell on {first_label}." in html
+    assert "Coming to watch on" in html and "Ada Lovelace, " not in html
+    # a second click from a stale page changes nothing
+    html = await ada.act(
+        "/show-and-tell/leave", html, {"community_id": str(community.id), "start": first}
+    )
+    assert "You were not signed up to watch that session." in html
+
+    for path, data, status in (
+        ("/show-and-tell/attend", {"community_id": str(community.id), "start": "soon"}, 400),
+        (
+            "/show-and-tell/attend",
+            {"community_id": str(community.id), "start": first.replace(":00+", ":05+", 1)},
+            400,
+        ),
+        ("/show-and-tell/leave", {"community_id": str(community.id), "start": ""}, 400),
+        ("/show-and-tell/attend", {"community_id": str(org.id), "start": first}, 403),
+        ("/show-and-tell/attend", {"community_id": "x", "start": first}, 400),
+    ):
+        async with await ada.submit(path, html, data) as resp:
+            assert resp.status == status, (path, data, await resp.text())
+
+
 async def test_the_teams_join_link_shows_once_the_calendar_has_one(
     ada: User, tool: Tool, org: Any, clinic: Any
 ) -> None:
@@ -214,7 +297,14 @@ async def test_forms_without_the_page_token_are_refused(
     ada: User, tool: Tool, org: Any, community: Any
 ) -> None:
     await ada.launch()
-    for path in ("/waitlist/leave", "/reschedule", "/answer", "/show-and-tell"):
+    for path in (
+        "/waitlist/leave",
+        "/reschedule",
+        "/answer",
+        "/show-and-tell",
+        "/show-and-tell/attend",
+        "/show-and-tell/leave",
+    ):
         async with ada.browser.post(ada.page_url + path, data={"csrf": "0" * 64}) as resp:
             assert resp.status == 403, path
             assert "<code>csrf</code>" in await resp.text()

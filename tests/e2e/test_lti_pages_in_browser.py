@@ -6,6 +6,7 @@ the page moving a booking or a question's page. The screenshot is kept in docs/.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -156,7 +157,7 @@ async def test_the_learner_views_have_no_serious_accessibility_violations(
     page: Any, platform: Lti1p3Platform, registration: Platform, tool: Tool, org: Any
 ) -> None:
     """The course page with a booking, a waitlist place, the community's questions and its
-    show-and-tell; the page moving a booking; a question with its answers."""
+    show-and-tell (Ada coming to watch it); the page moving a booking; a question with its answers."""
     _need(AXE)
     owner = await tool.services.people.add_person(org.id, "Olu Owner", "olu@acme.example")
     community = await tool.services.communities.create_community(
@@ -187,6 +188,10 @@ async def test_the_learner_views_have_no_serious_accessibility_violations(
     await page.goto(f"{platform.url}/course/u-ada")
     await frame.get_by_role("heading", name="My waitlist places").wait_for()
     await frame.get_by_role("heading", name="Show-and-tell").wait_for()
+    # she comes to watch the next show-and-tell: the page then offers to leave it again
+    await frame.get_by_role("button", name=re.compile("^Attend the show-and-tell")).first.click()
+    await frame.get_by_role("status").filter(has_text="coming to watch").wait_for()
+    await frame.get_by_role("button", name=re.compile("^Leave the show-and-tell")).wait_for()
     prefix = registration_url(platform)
     serious = await _axe_serious(page, prefix)
     await frame.get_by_role("link", name="Reschedule").first.click()
