@@ -11,6 +11,7 @@ from uuid import UUID
 from core.communities.ports import BookingFigures, SessionSeat
 from core.errors import InvalidInput
 from core.expertise.service import ExpertiseService
+from core.officehours.errors import NotASlot
 from core.officehours.model import Booking
 from core.officehours.service import OfficeHoursService
 from core.ports import UnitOfWorkFactory
@@ -29,6 +30,10 @@ class SkillVocabularyTags:
             return [], list(unknown)
         names = {s.id: s.name for s in await self._expertise.skills(org_id)}
         return [names[i] for i in ids if i in names], list(unknown)
+
+
+#: said when a show-and-tell start is not one of the session's own times
+NOT_A_SESSION = "that time is not one of this show-and-tell's sessions: pick one of its next dates"
 
 
 class OfficeHoursSessions:
@@ -97,13 +102,19 @@ class OfficeHoursSessions:
     async def attend(
         self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime
     ) -> SessionSeat:
-        result = await self._oh.book(org_id, session_id, person_id, start, audience=True)
+        try:
+            result = await self._oh.book(org_id, session_id, person_id, start, audience=True)
+        except NotASlot:
+            raise NotASlot(NOT_A_SESSION) from None
         return _seat(result.booking)
 
     async def leave(
         self, org_id: UUID, session_id: UUID, person_id: UUID, start: datetime
     ) -> SessionSeat | None:
-        left = await self._oh.leave_audience(org_id, session_id, person_id, start)
+        try:
+            left = await self._oh.leave_audience(org_id, session_id, person_id, start)
+        except NotASlot:
+            raise NotASlot(NOT_A_SESSION) from None
         return _seat(left) if left is not None else None
 
     async def seats(self, org_id: UUID, session_id: UUID, start: datetime) -> Sequence[SessionSeat]:

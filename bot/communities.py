@@ -66,6 +66,8 @@ def install(bot: PeerlearnBot) -> None:
             "community.join": flows.join_action,
             "community.leave": flows.leave_action,
             "community.share": flows.share_action,
+            "showandtell.attend": flows.attend_action,
+            "showandtell.leave": flows.leave_show_action,
         }
     )
 
@@ -145,6 +147,36 @@ class CommunityFlows:
 
         await self._c.leave(who.org_id, uuid_field(data, "community_id"), who.person.id)
         return await self.list_action(ctx, who, {})
+
+    async def attend_action(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        """ "Attend" on a show-and-tell agenda: a place in the audience (no demo slot taken);
+        pressing it again keeps the one place."""
+        from bot.features import _start, uuid_field, when
+
+        community_id = uuid_field(data, "community_id")
+        seat = await self._c.attend_show_and_tell(
+            who.org_id, community_id, who.person.id, _start(data)
+        )
+        at = when(seat.start, who.person.time_zone)
+        if not seat.audience:
+            return f"You demo at the show-and-tell on {at}, so you are there already."
+        return (
+            f"You are coming to watch the show-and-tell on {at} ({who.person.time_zone}). "
+            "The invitation is on its way to your calendar."
+        )
+
+    async def leave_show_action(self, ctx: TurnContext, who: Who, data: Mapping[str, Any]) -> Reply:
+        """ "Can't come" on a show-and-tell agenda: the audience place is given up."""
+        from bot.features import _start, uuid_field, when
+
+        community_id = uuid_field(data, "community_id")
+        left = await self._c.leave_show_and_tell(
+            who.org_id, community_id, who.person.id, _start(data)
+        )
+        if left is None:
+            return "You were not signed up to watch that session, so nothing changed."
+        at = when(left.start, who.person.time_zone)
+        return f"Noted: you no longer attend the show-and-tell on {at}."
 
     async def share_command(self, ctx: TurnContext, who: Who, command: Command) -> Reply:
         mine = [

@@ -134,10 +134,23 @@ def _agenda(payload: Mapping[str, Any], time_zone: str) -> dict[str, Any]:
     )
     for index, title in enumerate([t for t in titles if t][:8], 1):
         facts.append([f"Demo {index}", title])
-    return cards.notice_card(
+    attending = payload.get("attending")
+    if isinstance(attending, int) and not isinstance(attending, bool) and attending > 0:
+        facts.append(["Coming to watch", str(attending)])
+    card = cards.notice_card(
         {
             "title": f"Show and tell in {payload.get('community') or 'your community'}",
             "text": "Here is what colleagues will show." if titles else "Bring something to show!",
             "facts": facts,
         }
     )
+    if start and isinstance(payload.get("community_id"), str):
+        # come and watch (no demo needed), or give the place up again
+        data = {"community_id": payload["community_id"], "start": payload["start"]}
+        card.setdefault("actions", []).extend(
+            [
+                cards.execute("Attend", "showandtell.attend", data),
+                cards.execute("Can't come", "showandtell.leave", data),
+            ]
+        )
+    return card

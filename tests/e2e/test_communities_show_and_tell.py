@@ -171,7 +171,7 @@ async def test_members_sign_up_to_watch_and_leave_through_the_api(
             {"start": start.replace("15:00", "15:10")},
             {"X-Acting-Person": ben},
             400,
-            "not one of the slots",
+            "not one of this show-and-tell's sessions",
         ),
         ({"start": "2026-03-19T15:00:00+00:00"}, {"X-Acting-Person": ben}, 400, "already passed"),
         ({"start": start}, {"X-Acting-Person": "nobody"}, 400, "X-Acting-Person"),
@@ -190,7 +190,11 @@ async def test_members_sign_up_to_watch_and_leave_through_the_api(
     for params, status, message in (
         ({}, 400, "'start' is required"),
         ({"start": "soon"}, 400, "a time such as"),
-        ({"start": start.replace("15:00", "15:10")}, 400, "not one of the slots"),
+        (
+            {"start": start.replace("15:00", "15:10")},
+            400,
+            "not one of this show-and-tell's sessions",
+        ),
     ):
         resp = await api.delete(f"{path}/audience", params=params, headers={"X-Acting-Person": ben})
         assert resp.status == status, (params, await resp.text())

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.web import create_app
+from bot import notices
 from core.people.model import ExternalIdentity
 from core.people.service import IdentityHints
 from tests.e2e.test_teams_bot_flows import actions, card_reply, press, say
@@ -155,3 +156,50 @@ async def test_someone_elses_office_hours_cannot_be_paused(
     body = await resp.json()
     assert "not yours" in body["value"]
     assert not (await services.office_hours.get_type(org.id, t.id)).paused
+
+
+async def test_the_show_and_tell_agenda_lets_a_member_come_and_watch(
+    bot: Any, connector: FakeConnector, services: Any, world: Any
+) -> None:
+    org, me, guild = world
+    c = services.communities
+    await c.join(org.id, guild.id, me.id)
+    await c.start_show_and_tell(org.id, guild.id, guild.created_by, 3, "16:00", 30, 1)
+    (start,) = await c.upcoming_show_and_tell(org.id, guild.id, count=1)
+    await c.send_agenda(org.id, guild.id, guild.created_by, start)
+    async with services.uow() as uow:
+        rows = await uow.outbox.list(limit=1000)
+    (payload,) = [
+        r.payload
+        for r in rows
+        if r.payload.get("kind") == "show_and_tell_agenda" and r.payload["person_id"] == str(me.id)
+    ]
+    agenda = notices.render(payload, me.time_zone)
+    buttons = {a["verb"]: a["data"] for a in actions(agenda) if a["type"] == "Action.Execute"}
+    assert set(buttons) == {"showandtell.attend", "showandtell.leave"}
+
+    for _ in range(2):  # pressing twice keeps one place
+        resp = await bot.post(
+            "/api/messages",
+            json=press(connector, "showandtell.attend", buttons["showandtell.attend"]),
+        )
+        assert "You are coming to watch the show-and-tell" in (await resp.json())["value"]
+    seen = await c.agenda(org.id, guild.id, start)
+    assert [s.person_id for s in seen.audience] == [me.id] and seen.demos == ()
+
+    resp = await bot.post(
+        "/api/messages", json=press(connector, "showandtell.leave", buttons["showandtell.leave"])
+    )
+    assert "you no longer attend" in (await resp.json())["value"]
+    resp = await bot.post(
+        "/api/messages", json=press(connector, "showandtell.leave", buttons["showandtell.leave"])
+    )
+    assert "nothing changed" in (await resp.json())["value"]
+    assert (await c.agenda(org.id, guild.id, start)).audience == ()
+
+    # a forged start is refused with a clear message and changes nothing
+    forged = {**buttons["showandtell.attend"], "start": "2026-03-26T15:07:00+00:00"}
+    resp = await bot.post("/api/messages", json=press(connector, "showandtell.attend", forged))
+    assert resp.status == 200
+    assert "not one of this show-and-tell's sessions" in (await resp.json())["value"]
+    assert (await c.agenda(org.id, guild.id, start)).audience == ()

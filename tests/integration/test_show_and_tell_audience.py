@@ -122,9 +122,9 @@ async def test_watching_takes_no_demo_slot_and_signing_up_twice_is_one_place(
 
     with pytest.raises(NotAMember):
         await attend("out")
-    with pytest.raises(InvalidInput, match="not one of the slots"):
+    with pytest.raises(InvalidInput, match="not one of this show-and-tell"):
         await attend("dev", g.start + timedelta(minutes=10))
-    with pytest.raises(InvalidInput, match="not one of the slots"):
+    with pytest.raises(InvalidInput, match="not one of this show-and-tell"):
         await c.leave_show_and_tell(
             g.org_id, g.community_id, g.people["ben"], g.start + timedelta(days=1)
         )

@@ -67,8 +67,10 @@ BUILDERS: dict[str, Callable[[], dict[str, Any]]] = {
         {
             "kind": "show_and_tell_agenda",
             "community": HOSTILE,
+            "community_id": "6f1c2a9e-2d4b-4c8e-9a51-0b7d3e5f8c21",
             "start": "2026-03-26T15:00:00+00:00",
             "demos": [{"person_id": "p", "title": HOSTILE}],
+            "attending": 3,
         },
         "America/New_York",
     ),
