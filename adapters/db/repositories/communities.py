@@ -12,6 +12,7 @@ from tortoise import connections
 from tortoise.exceptions import IntegrityError
 from tortoise.functions import Count
 
+from adapters.db.sql import fetch_rows, select
 from adapters.db.tables.communities import (
     AnswerRow,
     CheckInRow,
@@ -52,6 +53,13 @@ PER_TERM_CANDIDATES = 500
 STATS_TTL = 30.0
 #: (organisation, scope) -> (expires at, live posts, mean length, {term: posts with it})
 _STATS: dict[tuple[UUID, tuple[str, ...]], tuple[float, int, float, dict[str, int]]] = {}
+_COMMUNITIES = select(
+    CommunityRow, 'FROM "community" WHERE "organisation_id" = ? ORDER BY "name_key"'
+)
+_LIVE_COMMUNITIES = select(
+    CommunityRow,
+    'FROM "community" WHERE "organisation_id" = ? AND NOT "archived" ORDER BY "name_key"',
+)
 
 
 def _forget_stats(org_id: UUID) -> None:
@@ -261,10 +269,9 @@ class DbCommunities:
         return _community(row) if row else None
 
     async def list(self, org_id: UUID, include_archived: bool = False) -> Sequence[Community]:
-        q = CommunityRow.filter(organisation_id=org_id)
-        if not include_archived:
-            q = q.filter(archived=False)
-        return [_community(r) for r in await q.order_by("name_key")]
+        # read on every LMS launch: a plain statement, no query building
+        sql = _COMMUNITIES if include_archived else _LIVE_COMMUNITIES
+        return [_community(r) for r in await fetch_rows(CommunityRow, sql, [str(org_id)])]
 
     async def update(self, community: Community) -> None:
         await CommunityRow.filter(

@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
 from adapters.db.repositories.outbox import next_seq
+from adapters.db.sql import fetch_rows, select
 from adapters.db.tables.officehours import BookingRow, OccurrenceRow, OfficeHoursTypeRow, QuotaRow
 from adapters.search import expert_facts
 from core.officehours.errors import DuplicateIdempotencyKey
@@ -35,6 +36,22 @@ from core.officehours.model import (
     question_json,
     rule_from,
     rule_json,
+)
+
+_TYPES = select(
+    OfficeHoursTypeRow,
+    'FROM "office_hours_type" WHERE "organisation_id" = ? ORDER BY "title", "id"',
+)
+_ACTIVE_TYPES = select(
+    OfficeHoursTypeRow,
+    'FROM "office_hours_type" WHERE "organisation_id" = ?'
+    ' AND NOT "paused" AND NOT "archived" ORDER BY "title", "id"',
+)
+_PERSON_BOOKINGS = select(
+    BookingRow,
+    'FROM "office_hours_booking"'
+    ' WHERE "organisation_id" = ? AND "person_id" = ? AND "end_utc" > ?'
+    ' ORDER BY "start_utc", "seq", "id" LIMIT ?',
 )
 
 
@@ -122,6 +139,10 @@ class DbOfficeHoursTypes:
         include_inactive: bool = False,
         owner_id: UUID | None = None,
     ) -> Sequence[OfficeHoursType]:
+        if host_ids is None and owner_id is None:
+            # read on every LMS launch: a plain statement, no query building
+            sql = _TYPES if include_inactive else _ACTIVE_TYPES
+            return [_type(r) for r in await fetch_rows(OfficeHoursTypeRow, sql, [str(org_id)])]
         q = OfficeHoursTypeRow.filter(organisation_id=org_id)
         if host_ids is not None:
             q = q.filter(host_id__in=list(host_ids))
@@ -353,6 +374,12 @@ class DbBookings:
         statuses: Sequence[BookingStatus] | None = None,
         limit: int = 100,
     ) -> Sequence[Booking]:
+        if start is not None and statuses is None:
+            # read on every LMS launch: a plain statement, no query building
+            rows = await fetch_rows(
+                BookingRow, _PERSON_BOOKINGS, [str(org_id), str(person_id), start, limit]
+            )
+            return [_booking(r) for r in rows]
         q = BookingRow.filter(organisation_id=org_id, person_id=person_id)
         return await _listing(q, start, statuses, limit)
 
