@@ -56,9 +56,12 @@ class LtiRepository(Protocol):
     async def retire_keys(self, when: datetime) -> None: ...
 
     # login states ---------------------------------------------------------------------------
-    async def use_login(self, login: LoginState, when: datetime) -> bool:
+    async def use_login(
+        self, login: LoginState, when: datetime, deployment_id: str | None = None
+    ) -> bool:
         """Record a login as used (`login.state` is the state's hash); False when that state
-        or its nonce was used before (atomic: unique keys, one winner)."""
+        or its nonce was used before (atomic: unique keys, one winner), or when the login's
+        registration is not active (or does not list `deployment_id`) in storage now."""
         ...
 
     async def purge_logins(self, before: datetime) -> int: ...

@@ -71,8 +71,13 @@ STATE_KEYS_REFRESH = 5.0
 PURGE_EVERY = 50
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 #: how long a process trusts the registrations it read (changes made through this process are
-#: seen at once; another process's `platform disable` within this many seconds)
+#: seen at once; another process's `platform disable` at the next launch, which uses its login
+#: only while the registration is active in storage)
 PLATFORM_CACHE_SECONDS = 30.0
+#: an issuer's registrations are read again, at most this often, when what the process cached
+#: would refuse a login or launch (unknown issuer or client, registration not active, deployment
+#: not listed): another process's approval or new deployment shows within about this long
+PLATFORM_RECHECK_SECONDS = 1.0
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 
 
@@ -128,8 +133,9 @@ class LtiService:
         self._key_factory = key_factory
         self.tool_url = tool_url.rstrip("/")
         self._roster_source = roster_source
-        #: issuer -> (monotonic expiry, its registrations); see PLATFORM_CACHE_SECONDS
-        self._by_issuer: dict[str, tuple[float, tuple[Platform, ...]]] = {}
+        #: issuer -> (monotonic expiry, monotonic time read, its registrations); see
+        #: PLATFORM_CACHE_SECONDS and PLATFORM_RECHECK_SECONDS
+        self._by_issuer: dict[str, tuple[float, float, tuple[Platform, ...]]] = {}
         #: platform JWKs by (key set URL, kid): a kid names one key for good
         self._platform_keys: dict[tuple[str, str], dict[str, Any]] = {}
         #: course placements as this process last stored them, by (platform, resource link)
@@ -152,7 +158,7 @@ class LtiService:
 
     def _fresh_platforms(self, issuer: str) -> Sequence[Platform] | None:
         cached = self._by_issuer.get(issuer)
-        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+        return cached[2] if cached is not None and cached[0] > time.monotonic() else None
 
     async def _issuer_platforms(self, uow: UnitOfWork, issuer: str) -> Sequence[Platform]:
         """The registrations of an issuer, from the process cache while it is fresh."""
@@ -163,12 +169,28 @@ class LtiService:
         found = tuple(await uow.lti.platforms_for_issuer(issuer))
         if len(self._by_issuer) > 1000:
             self._by_issuer.clear()
-        self._by_issuer[issuer] = (now + PLATFORM_CACHE_SECONDS, found)
+        self._by_issuer[issuer] = (now + PLATFORM_CACHE_SECONDS, now, found)
         return found
+
+    async def _registrations(self, issuer: str) -> Sequence[Platform]:
+        candidates = self._fresh_platforms(issuer)
+        if candidates is None:
+            async with self._uow() as uow:
+                candidates = await self._issuer_platforms(uow, issuer)
+        return candidates
+
+    async def _reread(self, issuer: str) -> Sequence[Platform] | None:
+        """The issuer's registrations read again, when the cached ones would refuse a request
+        and were read over PLATFORM_RECHECK_SECONDS ago; None when they were read just now."""
+        cached = self._by_issuer.get(issuer)
+        if cached is not None and cached[1] + PLATFORM_RECHECK_SECONDS > time.monotonic():
+            return None
+        self._by_issuer.pop(issuer, None)
+        return await self._registrations(issuer)
 
     def _cached_platform(self, platform_id: UUID) -> Platform | None:
         now = time.monotonic()
-        for expires, platforms in self._by_issuer.values():
+        for expires, _, platforms in self._by_issuer.values():
             if expires > now:
                 for p in platforms:
                     if p.id == platform_id:
@@ -411,13 +433,21 @@ class LtiService:
             raise LtiBadRequest(
                 "target_link_uri", "the login's target_link_uri is not a URL of this tool"
             )
-        candidates = self._fresh_platforms(issuer)
-        if candidates is None:
-            async with self._uow() as uow:
-                candidates = await self._issuer_platforms(uow, issuer)
-        platform = self._pick(candidates, client_id)
-        if deployment_id and deployment_id not in platform.deployment_ids:
-            raise LtiRejected("deployment_id", "this deployment is not registered")
+
+        def login_platform(candidates: Sequence[Platform]) -> Platform:
+            platform = self._pick(candidates, client_id)
+            if deployment_id and deployment_id not in platform.deployment_ids:
+                raise LtiRejected("deployment_id", "this deployment is not registered")
+            return platform
+
+        try:
+            platform = login_platform(await self._registrations(issuer))
+        except LtiRejected:
+            # registered, approved or given that deployment by another process just now?
+            fresher = await self._reread(issuer)
+            if fresher is None:
+                raise
+            platform = login_platform(fresher)
         now = self._clock.now()
         secret = secrets.token_urlsafe(32)
         login = LoginState(
@@ -480,11 +510,21 @@ class LtiService:
         issuer = claims.get("iss")
         if not isinstance(issuer, str) or not issuer:
             raise LtiRejected("iss", "the id_token names no issuer")
-        candidates = self._fresh_platforms(issuer)
-        if candidates is None:
-            async with self._uow() as uow:
-                candidates = await self._issuer_platforms(uow, issuer)
-        return self._token_platform(candidates, claims)
+        try:
+            platform = self._token_platform(await self._registrations(issuer), claims)
+        except LtiRejected:
+            # registered or approved by another process just now?
+            fresher = await self._reread(issuer)
+            if fresher is None:
+                raise
+            return self._token_platform(fresher, claims)
+        deployment_id = claims.get(LTI + "deployment_id")
+        if isinstance(deployment_id, str) and deployment_id not in platform.deployment_ids:
+            # a deployment another process added just now? (the launch's checks refuse it if not)
+            fresher = await self._reread(issuer)
+            if fresher is not None:
+                return self._token_platform(fresher, claims)
+        return platform
 
     def _token_platform(
         self, candidates: Sequence[Platform], claims: Mapping[str, Any]
@@ -621,6 +661,10 @@ class LtiService:
                 opened = await self._open_session(
                     uow, platform, claims, launch, login, state, person, now, with_view
                 )
+            else:
+                # a first launch creates a profile before it uses the login: not for a
+                # registration disabled meanwhile
+                await self._check_registration(uow, platform, launch.deployment_id)
         if person is None:
             # nothing was written above: resolve the profile, then open the session
             hints = IdentityHints(
@@ -680,8 +724,13 @@ class LtiService:
             expires_at=now + SESSION_TTL,
         )
         # the login was checked above; using it stores its state's hash and its nonce, both
-        # unique, so of two launches answering one login exactly one gets past this line
-        if not await uow.lti.use_login(replace(login, state=sha256(state)), now):
+        # unique, so of two launches answering one login exactly one gets past this line, and
+        # only while the registration is active with this deployment (another process may have
+        # disabled it since this one cached it)
+        if not await uow.lti.use_login(
+            replace(login, state=sha256(state)), now, launch.deployment_id
+        ):
+            await self._check_registration(uow, platform, launch.deployment_id)
             raise LtiRejected("nonce", "this launch has already been used")
         if secrets.randbelow(PURGE_EVERY) == 0:
             await uow.lti.purge_logins(now - LOGIN_TTL)
@@ -723,6 +772,19 @@ class LtiService:
         )
         await uow.commit()
         return session, token, stored, view
+
+    async def _check_registration(
+        self, uow: UnitOfWork, platform: Platform, deployment_id: str
+    ) -> None:
+        """Refuse a launch whose registration storage no longer accepts (disabled, or without
+        this deployment), and forget what this process cached of the issuer's registrations."""
+        current = await uow.lti.get_platform(platform.id)
+        if current is not None and current.active and deployment_id in current.deployment_ids:
+            return
+        self._by_issuer.pop(platform.issuer, None)
+        if current is None or not current.active:
+            raise LtiRejected("inactive", "this platform registration is not active")
+        raise LtiRejected("deployment_id", "this deployment is not registered with the tool")
 
     async def _resolve(self, identity: ExternalIdentity, hints: IdentityHints) -> Person:
         try:

@@ -3,6 +3,7 @@ bad launch is a 4xx page with a reason, opens no session and stores nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,6 +13,8 @@ from yarl import URL
 
 from adapters.db.tables.lti import LtiLoginRow, LtiPlacementRow, LtiSessionRow
 from adapters.db.tables.people import IdentityRow, PersonRow
+from app.bootstrap import build_services
+from core.lti import service as service_module
 from core.lti.loginstate import seal, state_key, unseal
 from tests.fakes.lti_forger import LTI, Forger, SigningKey
 from tests.fakes.lti_tool import Tool, browser, query, start_tool
@@ -377,3 +380,85 @@ async def test_a_state_sealed_with_another_key_is_refused(launcher: Launcher) ->
     status, html, _ = await launcher.post(launcher.forger.sign(launcher.claims()), state=forged)
     assert status == 403 and "<code>state</code>" in html
     assert await stored() == (0, 0, 0, 0, 0)
+
+
+# registrations changed by another process (the CLI, another server) -------------------------
+def _other_process(tool: Tool) -> Any:
+    """The services another process builds on the same database, with caches of its own."""
+    return build_services(tool.settings)
+
+
+async def test_a_platform_disabled_elsewhere_is_refused_at_the_next_launch(
+    launcher: Launcher,
+) -> None:
+    tool = launcher.tool
+    status, html, _ = await launcher.post(launcher.forger.sign(launcher.claims()))
+    assert status == 200, html
+    # the running tool has the registration cached; another process disables it
+    (platform,) = await tool.services.lti.platforms()
+    await _other_process(tool).lti.set_active(platform.id, False)
+    await launcher.login()  # the login itself reads nothing: it goes through
+    before = await stored()
+    status, html, location = await launcher.post(launcher.forger.sign(launcher.claims()))
+    assert status == 403 and "<code>inactive</code>" in html
+    assert not location and await stored() == before
+    # and the tool no longer trusts its cache: the next login is refused too
+    async with launcher.browser.get(
+        tool.url + "/lti/login",
+        params={"iss": launcher.forger.url, "login_hint": "u", "target_link_uri": tool.launch_url},
+        allow_redirects=False,
+    ) as resp:
+        assert resp.status == 403 and "<code>inactive</code>" in await resp.text()
+
+
+async def test_a_first_launch_after_a_disable_elsewhere_creates_no_profile(
+    launcher: Launcher,
+) -> None:
+    (platform,) = await launcher.tool.services.lti.platforms()
+    await _other_process(launcher.tool).lti.set_active(platform.id, False)
+    status, html, _ = await launcher.post(launcher.forger.sign(launcher.claims()))
+    assert status == 403 and "<code>inactive</code>" in html
+    assert await stored() == (0, 0, 0, 0, 0)
+
+
+async def test_an_approval_elsewhere_is_seen_within_the_recheck_interval(
+    tool: Tool, forger: Forger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_module, "PLATFORM_RECHECK_SECONDS", 0.2)
+    (platform,) = await tool.services.lti.platforms()
+    await tool.services.lti.set_active(platform.id, False)
+    launcher = Launcher(tool, forger)
+    params = {"iss": forger.url, "login_hint": "u", "target_link_uri": tool.launch_url}
+    try:
+        async with launcher.browser.get(
+            tool.url + "/lti/login", params=params, allow_redirects=False
+        ) as resp:
+            assert resp.status == 403
+        await _other_process(tool).lti.set_active(platform.id, True)
+        await asyncio.sleep(0.3)
+        await launcher.login()
+        status, html, _ = await launcher.post(forger.sign(launcher.claims()))
+        assert status == 200, html
+    finally:
+        await launcher.browser.close()
+
+
+async def test_a_deployment_added_elsewhere_launches_at_once(launcher: Launcher, org: Any) -> None:
+    tool, forger = launcher.tool, launcher.forger
+    status, html, _ = await launcher.post(forger.sign(launcher.claims()))
+    assert status == 200, html
+    await _other_process(tool).lti.add_platform(
+        org.id,
+        issuer=forger.url,
+        client_id=CLIENT,
+        auth_login_url=forger.url + "/auth",
+        auth_token_url=forger.url + "/token",
+        key_set_url=forger.url + "/jwks",
+        deployment_ids=["dep-2"],
+    )
+    await asyncio.sleep(service_module.PLATFORM_RECHECK_SECONDS)
+    await launcher.login()
+    claims = launcher.claims()
+    claims[LTI + "deployment_id"] = "dep-2"
+    status, html, _ = await launcher.post(forger.sign(claims))
+    assert status == 200, html

@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise.exceptions import IntegrityError
-
 from adapters.db.sql import fetch
 from adapters.db.tables.lti import (
     LtiDeploymentRow,
@@ -78,6 +76,27 @@ _LINKS = (
     'SELECT "id", "organisation_id", "platform_id", "kind", "target", "title", "context_id",'
     ' "topics", "graded", "line_item_url", "created_at" FROM "lti_link"'
     ' WHERE "platform_id" = ? AND "context_id" = ? ORDER BY "created_at"'
+)
+_USE_LOGIN = (
+    'INSERT INTO "lti_login" ("state", "nonce", "platform_id", "target_link_uri",'
+    ' "browser_hash", "storage_target", "created_at", "expires_at", "used_at")'
+    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    ' WHERE EXISTS (SELECT 1 FROM "lti_platform" WHERE "id" = ? AND "active")'
+    ' ON CONFLICT DO NOTHING RETURNING "state"'
+)
+_USE_LOGIN_DEPLOYMENT = (
+    'INSERT INTO "lti_login" ("state", "nonce", "platform_id", "target_link_uri",'
+    ' "browser_hash", "storage_target", "created_at", "expires_at", "used_at")'
+    " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"
+    ' WHERE EXISTS (SELECT 1 FROM "lti_platform" p JOIN "lti_deployment" d'
+    ' ON d."platform_id" = p."id" WHERE p."id" = ? AND p."active" AND d."deployment_id" = ?)'
+    ' ON CONFLICT DO NOTHING RETURNING "state"'
+)
+_ADD_SESSION = (
+    'INSERT INTO "lti_session" ("id", "token_hash", "organisation_id", "person_id",'
+    ' "platform_id", "deployment_id", "message_type", "roles", "context_id", "context_title",'
+    ' "resource_link_id", "claims", "created_at", "expires_at")'
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _ROSTER = (
     'SELECT "user_id", "name", "email", "roles", "status" FROM "lti_roster"'
@@ -240,22 +259,27 @@ class DbLti:
         await LtiToolKeyRow.filter(retired_at__isnull=True).update(retired_at=when)
 
     # logins ---------------------------------------------------------------------------------
-    async def use_login(self, login: LoginState, when: datetime) -> bool:
-        try:
-            await LtiLoginRow.create(
-                state=login.state,
-                nonce=login.nonce,
-                platform_id=login.platform_id,
-                target_link_uri=login.target_link_uri[:1000],
-                browser_hash=login.browser_hash,
-                storage_target=login.storage_target,
-                created_at=login.created_at,
-                expires_at=login.expires_at,
-                used_at=when,
-            )
-        except IntegrityError:
-            return False
-        return True
+    async def use_login(
+        self, login: LoginState, when: datetime, deployment_id: str | None = None
+    ) -> bool:
+        # one plain statement on every launch: inserted only while the login's registration
+        # is active (with that deployment), never twice for one state or nonce
+        values: list[object] = [
+            login.state,
+            login.nonce,
+            str(login.platform_id),
+            login.target_link_uri[:1000],
+            login.browser_hash,
+            login.storage_target,
+            login.created_at,
+            login.expires_at,
+            when,
+            str(login.platform_id),
+        ]
+        if deployment_id is not None:
+            values.append(deployment_id)
+        sql = _USE_LOGIN_DEPLOYMENT if deployment_id is not None else _USE_LOGIN
+        return bool(await fetch(sql, values))
 
     async def purge_logins(self, before: datetime) -> int:
         return await LtiLoginRow.filter(expires_at__lt=before).delete()
@@ -275,21 +299,26 @@ class DbLti:
 
     # sessions -------------------------------------------------------------------------------
     async def add_session(self, session: LtiSession) -> None:
-        await LtiSessionRow.create(
-            id=session.id,
-            token_hash=session.token_hash,
-            organisation_id=session.organisation_id,
-            person_id=session.person_id,
-            platform_id=session.platform_id,
-            deployment_id=session.deployment_id,
-            message_type=session.message_type,
-            roles=list(session.roles),
-            context_id=session.context_id,
-            context_title=session.context_title,
-            resource_link_id=session.resource_link_id,
-            claims=session.claims,
-            created_at=session.created_at,
-            expires_at=session.expires_at,
+        # one plain statement on every launch, no model instance
+        json = LtiSessionRow._meta.fields_map["claims"]
+        await fetch(
+            _ADD_SESSION,
+            [
+                str(session.id),
+                session.token_hash,
+                str(session.organisation_id),
+                str(session.person_id),
+                str(session.platform_id),
+                session.deployment_id,
+                session.message_type,
+                json.to_db_value(list(session.roles), LtiSessionRow),
+                session.context_id,
+                session.context_title,
+                session.resource_link_id,
+                json.to_db_value(session.claims, LtiSessionRow),
+                session.created_at,
+                session.expires_at,
+            ],
         )
 
     async def get_session(self, token_hash: str) -> LtiSession | None:
