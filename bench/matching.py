@@ -226,6 +226,7 @@ DENSE_ONLY = {
     "w_endorsed": 0.0,
     "w_dense": 1.0,
     "dense_fusion": "signal",
+    "w_answer_dense": 0.0,
 }
 
 
@@ -420,6 +421,12 @@ GRID_SEMANTIC: list[dict[str, Any]] = [
     {"dense_fusion": "thread", "w_dense": 0.25},
     {"dense_fusion": "thread", "w_dense": 0.5},
     {"dense_fusion": "thread", "w_dense": 1.0},
+    {"dense_fusion": "signal", "w_dense": 0.25},
+    {"w_answer_dense": 0.0},
+    {"w_answer_dense": 0.25},
+    {"w_answer_dense": 0.5},
+    {"w_answer_dense": 1.0},
+    {"answer_neighbours": 300},
 ]
 
 

@@ -7,6 +7,9 @@ Per organisation it keeps, in memory:
   K  threads × people  1 where the person's answer was accepted
 A query scores threads (text and tags), keeps the best, and hands their scores to the people
 credited with them; an activity prior and declared skills/endorsements are added.
+With the optional semantic signal, each thread (its question) and each answer has a dense vector:
+a question's similarity to the closest threads is handed on to their answerers, and its
+similarity to the closest answers counts for the people who wrote them.
 
 The database is the source of truth. The index is built from it on first use and catches up on
 every query from the ordered change log (`expertise_change`) that writes append in the same
@@ -125,7 +128,12 @@ class Tuning:
     #: how the dense signal joins: "signal" (one more signal under `fusion`), "rrf"
     #: (reciprocal-rank fusion of the lexical ranking and the dense ranking, weight w_dense) or
     #: "thread" (added to each thread's normalised text score before threads are credited)
-    dense_fusion: str = "thread"
+    dense_fusion: str = "signal"
+    #: the question's similarity to the `answer_neighbours` closest answers, summed per author:
+    #: what a person wrote themself, not only the thread they answered in (0: answers are not
+    #: embedded)
+    w_answer_dense: float = 0.5
+    answer_neighbours: int = 100
 
 
 @dataclass
@@ -169,6 +177,10 @@ class _Org:
     labels: dict[UUID, str] = field(default_factory=dict)
     #: docs × dim unit vectors of the semantic signal (rows past the docs are spare room)
     E: Vectors = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    #: answers × dim unit vectors, their authors' columns, and each answer's row
+    A: Vectors = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    answer_author: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    answer_row: dict[UUID, int] = field(default_factory=dict)
 
     # growth -------------------------------------------------------------------------------
     def col(self, person: UUID) -> int:
@@ -326,14 +338,14 @@ class SparseExpertIndex:
             .order_by("seq")
             .values_list("id", "title", "body", "skill_ids", "created_at")
         )
-        answers = await AnswerRow.filter(organisation_id=org_id).values_list(
-            "question_id", "author_id", "accepted", "text"
+        answer_rows = await AnswerRow.filter(organisation_id=org_id).values_list(
+            "id", "question_id", "author_id", "accepted", "text"
         )
         evidence = await EvidenceRow.filter(organisation_id=org_id).values_list(
             "id", "person_id", "kind", "skill_ids", "text", "rating", "occurred_at"
         )
         by_question: dict[UUID, list[tuple[UUID, bool, str]]] = {}
-        for qid, author, accepted, text in answers:
+        for _, qid, author, accepted, text in answer_rows:
             by_question.setdefault(_uuid(qid), []).append((_uuid(author), bool(accepted), text))
 
         docs: list[tuple[UUID, UUID | None, str, list[UUID], float, datetime]] = []
@@ -442,6 +454,19 @@ class SparseExpertIndex:
         await self._load_vocabulary(idx, org_id)
         if self.embedder is not None:
             idx.E = await self._vectors(org_id, [d[0] for d in docs], dense_texts)
+            if self.tuning.w_answer_dense:
+                written = [
+                    (_uuid(aid), idx.col(_uuid(author)), text)
+                    for aid, qid, author, _, text in answer_rows
+                    if text and text.strip() and _uuid(qid) in idx.doc_of
+                ]
+                idx.A = await self._vectors(
+                    org_id, [w[0] for w in written], [w[2] for w in written]
+                )
+                idx.answer_author = np.zeros(len(idx.A), np.int64)
+                for row, (aid, c, _) in enumerate(written):
+                    idx.answer_row[aid] = row
+                    idx.answer_author[row] = c
         # imported people are known by their source user id (batch output, reasons)
         idx.labels = {
             _uuid(p): str(s)
@@ -542,20 +567,37 @@ class SparseExpertIndex:
         return out
 
     async def _add_vector(self, idx: _Org, org_id: UUID, doc: int, key: UUID, text: str) -> None:
-        embedder = self.embedder
-        if embedder is None:
+        if self.embedder is None:
             return
-        if doc >= len(idx.E):
-            grown = np.zeros((max(64, 2 * len(idx.E)), embedder.dim), np.float32)
-            grown[: len(idx.E)] = idx.E
-            idx.E = grown
+        idx.E = _room(idx.E, doc, self.embedder.dim)
+        idx.E[doc] = await self._stored_or_embedded(org_id, key, text)
+
+    async def _add_answer_vector(
+        self, idx: _Org, org_id: UUID, answer_id: UUID, author: UUID, text: str
+    ) -> None:
+        if self.embedder is None or not self.tuning.w_answer_dense or not text.strip():
+            return
+        if answer_id in idx.answer_row:
+            return
+        row = len(idx.answer_row)
+        idx.A = _room(idx.A, row, self.embedder.dim)
+        if len(idx.answer_author) < len(idx.A):
+            grown = np.zeros(len(idx.A), np.int64)
+            grown[: len(idx.answer_author)] = idx.answer_author
+            idx.answer_author = grown
+        idx.A[row] = await self._stored_or_embedded(org_id, answer_id, text)
+        idx.answer_author[row] = idx.col(author)
+        idx.answer_row[answer_id] = row
+
+    async def _stored_or_embedded(self, org_id: UUID, key: UUID, text: str) -> Vectors:
+        """The stored vector of this thread or answer, or a new one embedded and stored."""
+        embedder = self.embedder
+        assert embedder is not None
         row = await ThreadEmbeddingRow.get_or_none(id=key, organisation_id=org_id)
         if row is not None and row.model == embedder.name:
-            idx.E[doc] = np.frombuffer(bytes(row.vector), np.float32)
-            return
+            return np.frombuffer(bytes(row.vector), np.float32)
         vectors = await asyncio.to_thread(embedder.embed, [text])
         vector = np.asarray(vectors, np.float32).reshape(embedder.dim)
-        idx.E[doc] = vector
         if row is None:
             await ThreadEmbeddingRow.create(
                 id=key, organisation_id=org_id, model=embedder.name, vector=vector.tobytes()
@@ -563,11 +605,12 @@ class SparseExpertIndex:
         else:
             row.model, row.vector = embedder.name, vector.tobytes()
             await row.save()
+        return vector
 
     async def query_vector(self, text: str) -> Vectors | None:
         """The question's dense vector, embedded off the event loop (None: no embedder)."""
         embedder = self.embedder
-        if embedder is None or not self.tuning.w_dense:
+        if embedder is None or not (self.tuning.w_dense or self.tuning.w_answer_dense):
             return None
         vectors = await asyncio.to_thread(embedder.embed, [text])
         return np.asarray(vectors, np.float32).reshape(embedder.dim)
@@ -619,6 +662,7 @@ class SparseExpertIndex:
             )
             await self._add_vector(idx, org_id, doc, q.id, _dense_text(q.title, q.body))
         idx.credit(doc, answer.author_id, 1.0, answer.accepted, now)
+        await self._add_answer_vector(idx, org_id, answer.id, answer.author_id, answer.text or "")
 
     async def _apply_evidence(
         self, idx: _Org, org_id: UUID, evidence_id: UUID, now: datetime
@@ -743,6 +787,9 @@ class SparseExpertIndex:
         )
         if dense is not None and t.dense_fusion == "signal":
             signals += ((dense, t.w_dense),)
+        written = self._answer_similarities(idx, vector, n_people)
+        if written is not None:
+            signals += ((written, t.w_answer_dense),)
         if t.fusion == "rrf":
             score = declared + _fused(signals, t.rrf_k, t.rrf_depth)
         else:
@@ -821,6 +868,23 @@ class SparseExpertIndex:
             return None
         out = np.zeros(n_docs)
         out[top] = sims[top] ** t.dense_power
+        return out
+
+    def _answer_similarities(
+        self, idx: _Org, vector: Vectors | None, n_people: int
+    ) -> FloatArray | None:
+        """Per person, the summed cosine similarity of the question to their own answers among
+        the `answer_neighbours` answers closest to it (not decayed: it says what they know)."""
+        t = idx.tuning
+        n = len(idx.answer_row)
+        if vector is None or not t.w_answer_dense or not n:
+            return None
+        sims = (idx.A[:n] @ vector).astype(np.float64)
+        k = min(t.answer_neighbours, n)
+        top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
+        top = top[sims[top] > 0]
+        out = np.zeros(n_people)
+        np.add.at(out, idx.answer_author[top], sims[top])
         return out
 
     def _inferred(
@@ -916,6 +980,16 @@ def _fused(signals: tuple[tuple[FloatArray, float], ...], k: float, depth: int) 
         top = top[np.argsort(-values[top], kind="stable")]
         out[top] += weight / (k + np.arange(1, len(top) + 1))
     return out
+
+
+def _room(matrix: Vectors, row: int, dim: int) -> Vectors:
+    """`matrix` with room for `row` (doubling, so appends cost O(1) on average)."""
+    if row < len(matrix) and matrix.shape[1] == dim:
+        return matrix
+    grown = np.zeros((max(64, 2 * len(matrix), row + 1), dim), np.float32)
+    if matrix.shape[1] == dim:
+        grown[: len(matrix)] = matrix
+    return grown
 
 
 def _dense_text(title: str, body: str) -> str:

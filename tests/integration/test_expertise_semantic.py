@@ -13,10 +13,11 @@ import pytest
 from adapters.db.tables.expertise import ThreadEmbeddingRow
 from adapters.search import embedding
 from adapters.search.embedding import HashingEmbedder, SemanticUnavailable, make_embedder
-from adapters.search.expert_index import SparseExpertIndex, Tuning
+from adapters.search.expert_index import SparseExpertIndex, Tuning, mark_changed
 from app.bootstrap import build_services
 from app.settings import Settings
 from core.clock import FixedClock
+from core.expertise.history import HistoryAnswer, HistoryThread
 from core.expertise.service import ExpertiseService
 from core.services import Services
 from tests.integration.expertise_world import history, person, thread
@@ -29,6 +30,11 @@ DENSE_ONLY = Tuning(
     w_endorsed=0.0,
     w_dense=1.0,
     dense_fusion="signal",
+    w_answer_dense=0.0,
+)
+#: only the similarity of the question to what each person wrote in their own answers
+OWN_ANSWERS_ONLY = Tuning(
+    w_text=0.0, w_tags=0.0, w_prior=0.0, w_declared=0.0, w_endorsed=0.0, w_dense=0.0
 )
 
 
@@ -122,6 +128,11 @@ async def test_threads_are_embedded_once_and_new_answers_as_they_come(
     )
     assert await ThreadEmbeddingRow.filter(organisation_id=org.id).count() == 6
     assert dense[0] == ben
+    # an index that weighs people's own answers embeds the answer too when it catches up (the
+    # indexes of one process share the mark of a change, which the index above has taken)
+    mark_changed(org.id)
+    await order(svc, org, "bicycle chain")
+    assert await ThreadEmbeddingRow.filter(organisation_id=org.id).count() == 7
     third = Counting(HashingEmbedder())
     svc3 = service(services, clock, DENSE_ONLY, third)
     await order(svc3, org, "warm up")
@@ -130,6 +141,46 @@ async def test_threads_are_embedded_once_and_new_answers_as_they_come(
     await svc3.answer(org.id, q2.id, ana, "Feed it twice a day for three days.")
     assert (await order(svc3, org, "sourdough starter acetone smell"))[0] == ana
     assert third.texts[0].startswith("Sourdough starter smells of acetone")
+
+
+async def test_the_colleague_whose_own_answer_fits_the_question_comes_first(
+    services: Services, org: Any, clock: FixedClock
+) -> None:
+    ana = await person(services, org, "ana")
+    ben = await person(services, org, "ben")
+    await history(
+        services,
+        org,
+        [
+            HistoryThread(
+                line=1,
+                source_id="car",
+                title="Car will not start in the morning",
+                body="It worked yesterday",
+                tags=("cars",),
+                asker="someone",
+                accepted_user="ana",
+                answers=(
+                    HistoryAnswer("car-ana", "ana", text="Replace the starter motor solenoid"),
+                    HistoryAnswer("car-ben", "ben", text="Clean corroded battery terminals first"),
+                ),
+            )
+        ],
+    )
+    counting = Counting(HashingEmbedder())
+    svc = service(services, clock, OWN_ANSWERS_ONLY, counting)
+    # both answered the same thread; ben's own words are about the battery, ana's the starter
+    assert (await order(svc, org, "battery terminals corroded"))[0] == ben
+    assert (await order(svc, org, "starter motor solenoid clicks"))[0] == ana
+    # one vector per thread and per answer, stored: a fresh index embeds only the question
+    assert await ThreadEmbeddingRow.filter(organisation_id=org.id).count() == 3
+    again = Counting(HashingEmbedder())
+    await order(service(services, clock, OWN_ANSWERS_ONLY, again), org, "battery terminals")
+    assert [t.strip() for t in again.texts] == ["battery terminals"]
+    # without the signal answers are not embedded at all
+    plain = Counting(HashingEmbedder())
+    await service(services, clock, Tuning(w_answer_dense=0.0), plain).match(org.id, "x", top=5)
+    assert not any("Replace the starter" in t for t in plain.texts)
 
 
 async def test_vectors_of_another_model_are_replaced(
@@ -167,7 +218,7 @@ async def test_minilm_finds_the_expert_without_a_shared_word(
     # no word in common with either thread: only meaning connects it to ana's
     assert (await order(svc, org, "automobile motor fails to ignite"))[0] == ana
     assert (await order(svc, org, "italian dinner cooking"))[0] == ben
-    # with the default constants (fused per thread with the lexical score) meaning narrows the
+    # with the default constants (one more signal beside the lexical ones) meaning narrows the
     # lead that ben's four answers give him when no word of the question is known
 
     async def share(embedder: Any) -> float:
