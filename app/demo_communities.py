@@ -315,7 +315,8 @@ async def seed_communities(services: Services, org: Organisation) -> str:
         "Contract comparison in five minutes",
         cohort_id=cohort.id,
     )
-    # a weekly show-and-tell from now on, with two demos signed up for the next one
+    # a weekly show-and-tell from now on, with two demos signed up for the next one and two
+    # colleagues coming to watch
     live = services.communities
     if live.sessions is not None:
         await live.start_show_and_tell(
@@ -328,4 +329,6 @@ async def seed_communities(services: Services, org: Organisation) -> str:
                 ("grace.kim", "Survey questions that people answer"),
             ):
                 await live.sign_up_demo(org.id, genai, ids[local], upcoming[0], title)
+            for local in ("jonas.becker", "aiko.tanaka"):
+                await live.attend_show_and_tell(org.id, genai, ids[local], upcoming[0])
     return "3 communities with posts, questions, a cohort and a show-and-tell"
