@@ -76,6 +76,8 @@ def booking_json(b: Booking) -> dict[str, Any]:
         # the Teams meeting (Outlook event) once the calendar sync has delivered it
         "join_url": b.join_url or None,
         "calendar_event_id": b.calendar_event_id or None,
+        # an audience place at a community session: it takes no seat and never waits
+        "audience": b.audience,
     }
 
 

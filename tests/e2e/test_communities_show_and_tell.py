@@ -157,6 +157,8 @@ async def test_members_sign_up_to_watch_and_leave_through_the_api(
     agenda = await (await api.get(f"{path}/agenda", params={"start": start})).json()
     assert [d["person_id"] for d in agenda["demos"]] == [ana]
     assert [(a["person_id"], a["audience"]) for a in agenda["audience"]] == [(ben, True)]
+    booking = await (await api.get(f"/api/v1/bookings/{seat['booking_id']}")).json()
+    assert (booking["audience"], booking["status"]) == (True, "confirmed")
     ics = await api.get(f"/api/v1/community-show-and-tell/{seat['booking_id']}/invitation.ics")
     assert ics.status == 200 and "BEGIN:VEVENT" in await ics.text()
 
