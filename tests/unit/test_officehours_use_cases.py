@@ -10,7 +10,7 @@ import pytest
 
 from core.clock import FixedClock
 from core.ids import new_id
-from core.officehours.errors import SlotFull
+from core.officehours.errors import InvalidTransition, NotASlot, SlotFull
 from core.officehours.service import OfficeHoursService
 from core.outbox import OutboxTopic
 from core.people.model import Person
@@ -102,3 +102,33 @@ async def test_the_same_key_twice_is_one_booking(service: OfficeHoursService, st
     again = await service.book(ORG, t.id, ann.id, TUESDAY_TEN, idempotency_key="k")
     assert again.replayed and again.booking.id == first.booking.id
     assert len(store.bookings) == 1
+
+
+async def test_an_audience_place_takes_no_seat_and_frees_none_when_given_up(
+    service: OfficeHoursService, store: Store
+) -> None:
+    t = await hours(service, store, capacity=1)
+    ann, bob, cat = person(store, "Ann"), person(store, "Bob"), person(store, "Cat")
+    watching = (await service.book(ORG, t.id, bob.id, TUESDAY_TEN, audience=True)).booking
+    assert (watching.status, watching.audience) == ("confirmed", True)
+    again = (await service.book(ORG, t.id, bob.id, TUESDAY_TEN, audience=True)).booking
+    assert again.id == watching.id and len(store.bookings) == 1
+    # the one seat is still free, and the next person waits as usual
+    assert (await service.book(ORG, t.id, ann.id, TUESDAY_TEN)).booking.status == "confirmed"
+    waiting = (await service.book(ORG, t.id, cat.id, TUESDAY_TEN)).booking
+    assert waiting.status == "waitlisted"
+    with pytest.raises(InvalidTransition, match="audience place is not moved"):
+        await service.reschedule(ORG, watching.id, TUESDAY_TEN.replace(day=31))
+    # giving the audience place up frees no seat: Cat still waits, nobody is told
+    told = len([m for m in store.outbox if m.kind == OutboxTopic.NOTIFY])
+    left = await service.leave_audience(ORG, t.id, bob.id, TUESDAY_TEN)
+    assert left is not None and left.status == "cancelled"
+    assert (await service.get_booking(ORG, waiting.id)).status == "waitlisted"
+    assert len([m for m in store.outbox if m.kind == OutboxTopic.NOTIFY]) == told
+    assert store.outbox[-1].kind == OutboxTopic.CALENDAR_CANCEL  # his one-seat event
+    assert await service.leave_audience(ORG, t.id, bob.id, TUESDAY_TEN) is None
+    with pytest.raises(NotASlot):
+        await service.leave_audience(ORG, t.id, bob.id, TUESDAY_TEN.replace(minute=10))
+    # a presenter asking to watch keeps their seat: still one place
+    seat = (await service.book(ORG, t.id, ann.id, TUESDAY_TEN, audience=True)).booking
+    assert (seat.audience, seat.status) == (False, "confirmed")
