@@ -36,7 +36,8 @@ class GraphBusyTimes:
         self._client_or_factory = client
         self._uow = uow
         self._ttl = ttl_seconds
-        #: a slow calendar must not hold a slot page or a booking (and its transaction) for long
+        #: a slow calendar must not hold a slot page or a booking for long (booking asks it
+        #: before its transaction opens)
         self._timeout = timeout_seconds
         self._cache: dict[tuple[str, datetime, datetime], tuple[float, list[Interval]]] = {}
 

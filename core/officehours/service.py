@@ -351,6 +351,14 @@ class OfficeHoursService:
         key = _clean_key(idempotency_key)
         start = ensure_utc(start)
         try:
+            # the host's calendar is asked before the transaction opens (see `_fresh_busy`)
+            async with self._uow() as uow:
+                if key:
+                    replay = await self._replay(uow, org_id, key, type_id, person_id, start)
+                    if replay is not None:
+                        return replay
+                early = await uow.office_hours_types.get(org_id, type_id)
+            busy = await self._fresh_busy(early, start)
             async with self._uow() as uow:
                 if key:
                     replay = await self._replay(uow, org_id, key, type_id, person_id, start)
@@ -367,6 +375,7 @@ class OfficeHoursService:
                     key,
                     join_waitlist,
                     audience,
+                    busy,
                 )
                 await uow.commit()
                 return BookingResult(booking)
@@ -426,6 +435,7 @@ class OfficeHoursService:
         key: str | None,
         join_waitlist: bool,
         audience: bool = False,
+        busy: _FreshBusy | None = None,
     ) -> Booking:
         t = await self._type(uow, org_id, type_id)
         if not t.bookable:
@@ -440,7 +450,7 @@ class OfficeHoursService:
         if len(note) > 2000:
             raise InvalidInput("notes are limited to 2000 characters")
         now = self._clock.now()
-        await self._check_start(uow, t, start, now)
+        await self._check_start(uow, t, start, now, busy)
         occ = await self._occurrence(uow, t, start)
         watching: Booking | None = None
         if await uow.bookings.holds_place(occ.id, person_id):
@@ -505,29 +515,41 @@ class OfficeHoursService:
             await self._notify(uow, booking, person.id, "waitlist_joined", t, host)
         return booking
 
+    async def _fresh_busy(self, t: OfficeHoursType | None, start: datetime) -> _FreshBusy | None:
+        """The host's busy time over the slot at `start`, asked of their calendar afresh (not the
+        slot pages' brief cache): a meeting added since the slots were shown must not be
+        double-booked. Called before the booking's transaction opens, so a slow calendar (the
+        adapter gives it a few seconds, then books without it) holds no connection or row lock;
+        nothing is asked for a request refused anyway (unknown or paused type, not a slot)."""
+        if t is None or not t.bookable:
+            return None
+        try:
+            _check_time(t, start, self._clock.now())
+        except InvalidInput:
+            return None
+        end = start + t.slot_length
+        found = await self._busy.busy(t.organisation_id, [t.host_id], start, end, fresh=True)
+        return _FreshBusy(t.host_id, start, end, tuple(found.get(t.host_id, [])))
+
     async def _check_start(
-        self, uow: UnitOfWork, t: OfficeHoursType, start: datetime, now: datetime
+        self,
+        uow: UnitOfWork,
+        t: OfficeHoursType,
+        start: datetime,
+        now: datetime,
+        busy: _FreshBusy | None,
     ) -> None:
-        """Past, notice, horizon, rules, busy time and limits, each with its own code."""
-        if start <= now:
-            raise SlotInPast("that time has already passed")
-        earliest, latest = bookable_window(t, now)
-        if start < earliest:
-            raise SlotInsideNotice(
-                f"book at least {t.min_notice_minutes} minutes ahead",
-                min_notice_minutes=t.min_notice_minutes,
-            )
-        if start > latest:
-            raise SlotBeyondHorizon(
-                f"bookings open {t.horizon_days} days ahead", horizon_days=t.horizon_days
-            )
-        if not is_slot_start(t, start):
-            raise NotASlot("that time is not one of the slots these office hours offer")
+        """Past, notice, horizon, rules, busy time and limits, each with its own code.
+
+        `busy` is the host's calendar as `_fresh_busy` read it before the transaction; taken
+        and limits are read here, inside it."""
+        _check_time(t, start, now)
+        end = start + t.slot_length
+        if busy is None or (busy.host_id, busy.start, busy.end) != (t.host_id, start, end):
+            # the type changed between the two reads (another host or slot length): ask again
+            busy = await self._fresh_busy(t, start)
+        occupancy = await self._occupancy(uow, t, start, end, busy=busy.busy if busy else ())
         tiny = start + timedelta(microseconds=1)
-        # the host's calendar is asked again (not the slot pages' brief cache): a meeting added
-        # since the slots were shown must not be double-booked; before the first write, so no
-        # row lock is held while Graph answers
-        occupancy = await self._occupancy(uow, t, start, start + t.slot_length, fresh=True)
         if compute_slots(t, start, tiny, now, occupancy, include_full=True):
             return
         free = Occupancy(occupancy.taken, occupancy.busy)
@@ -726,6 +748,15 @@ class OfficeHoursService:
     async def reschedule(self, org_id: UUID, booking_id: UUID, new_start: datetime) -> Booking:
         """Move a booking to another slot of the same type; the old seat goes to the waitlist."""
         new_start = ensure_utc(new_start)
+        # the host's calendar is asked before the transaction opens (see `_fresh_busy`)
+        async with self._uow() as uow:
+            early = await uow.bookings.get(org_id, booking_id)
+            early_type = (
+                await uow.office_hours_types.get(org_id, early.type_id)
+                if early is not None and early.holds_seat and not early.audience
+                else None
+            )
+        busy = await self._fresh_busy(early_type, new_start)
         async with self._uow() as uow:
             b = await self._booking(uow, org_id, booking_id)
             if b.audience:
@@ -742,7 +773,7 @@ class OfficeHoursService:
             t = await self._type(uow, org_id, b.type_id)
             if not t.bookable:
                 raise OfficeHoursPaused("these office hours are paused and take no bookings")
-            await self._check_start(uow, t, new_start, now)
+            await self._check_start(uow, t, new_start, now, busy)
             occ = await self._occurrence(uow, t, new_start)
             if await uow.bookings.holds_place(occ.id, b.person_id):
                 raise AlreadyBooked("you already have a booking or waitlist place for that slot")
@@ -1022,8 +1053,10 @@ class OfficeHoursService:
         start: datetime,
         end: datetime,
         *,
-        fresh: bool = False,
+        busy: Sequence[Interval] | None = None,
     ) -> Occupancy:
+        """Seats taken and the host's busy time around [start, end); `busy` when the caller has
+        already asked the host's calendar, else the (briefly cached) calendar is asked."""
         # what the rules need to see: the whole ISO week (per-week limit), the local day
         # (per-day limit), or only what overlaps the slots with their buffers
         if t.max_per_week is not None:
@@ -1034,8 +1067,10 @@ class OfficeHoursService:
             lo = start - timedelta(minutes=t.buffer_before_minutes)
             hi = end + t.slot_length + timedelta(minutes=t.buffer_after_minutes)
         occs = await uow.occurrences.list_taken(t.organisation_id, [t.host_id], lo, hi)
-        busy = await self._busy.busy(t.organisation_id, [t.host_id], start, end, fresh=fresh)
-        return _occupancy_from(t, occs, busy.get(t.host_id, []))
+        if busy is None:
+            found = await self._busy.busy(t.organisation_id, [t.host_id], start, end)
+            busy = found.get(t.host_id, [])
+        return _occupancy_from(t, occs, busy)
 
     def _message(self, b: Booking, kind: str, payload: dict[str, Any]) -> OutboxMessage:
         return OutboxMessage(
@@ -1176,6 +1211,34 @@ class OfficeHoursService:
                 {"person_id": str(person_id), "template": template, "fields": fields},
             )
         )
+
+
+@dataclass(frozen=True)
+class _FreshBusy:
+    """The host's calendar over one slot, read before the booking's transaction opened."""
+
+    host_id: UUID
+    start: datetime
+    end: datetime
+    busy: tuple[Interval, ...]
+
+
+def _check_time(t: OfficeHoursType, start: datetime, now: datetime) -> None:
+    """Past, notice, horizon and the type's rules, each with its own code."""
+    if start <= now:
+        raise SlotInPast("that time has already passed")
+    earliest, latest = bookable_window(t, now)
+    if start < earliest:
+        raise SlotInsideNotice(
+            f"book at least {t.min_notice_minutes} minutes ahead",
+            min_notice_minutes=t.min_notice_minutes,
+        )
+    if start > latest:
+        raise SlotBeyondHorizon(
+            f"bookings open {t.horizon_days} days ahead", horizon_days=t.horizon_days
+        )
+    if not is_slot_start(t, start):
+        raise NotASlot("that time is not one of the slots these office hours offer")
 
 
 def _occupancy_from(

@@ -17,6 +17,7 @@ from adapters.ics import IcalendarInvitations
 from app.settings import Settings
 from app.web import create_app
 from core.clock import FixedClock
+from core.officehours.errors import SlotUnavailable
 from core.officehours.model import Interval
 from core.officehours.service import OfficeHoursService
 from core.services import Services
@@ -196,3 +197,54 @@ async def test_a_slow_calendar_does_not_hold_a_booking(
     found = await busy.busy(org.id, [jonas.id], TUESDAY, TUESDAY + timedelta(days=1), fresh=True)
     assert found == {}  # no busy time known: booking goes on
     assert asyncio.get_running_loop().time() - started < 1.5
+
+
+async def _when_graph_asked(graph: FakeGraph, before: int) -> None:
+    while graph.http_requests == before:
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("meeting", [False, True], ids=["free", "new-meeting"])
+async def test_a_slow_calendar_holds_no_transaction_while_a_booking_waits_for_it(
+    services: Services,
+    org: Any,
+    clock: FixedClock,
+    graph: FakeGraph,
+    client: GraphClient,
+    meeting: bool,
+) -> None:
+    """The host's calendar is asked before the booking's transaction opens: while Graph takes
+    its time, other requests write (on SQLite a held transaction would hold the one
+    connection), and Graph's answer still decides the booking."""
+    jonas = await services.people.add_person(org.id, "Jonas Becker", JONAS, "Europe/Berlin")
+    mei = await services.people.add_person(org.id, "Mei Lin", "mei@acme.example", "UTC")
+    office_hours = OfficeHoursService(
+        services.uow,
+        clock,
+        GraphBusyTimes(client, services.uow, timeout_seconds=5.0),
+        IcalendarInvitations(),
+    )
+    t = await office_hours.create_type(org.id, jonas.id, CLINIC)
+    slot = datetime(2026, 3, 24, 9, 30, tzinfo=UTC)
+    if meeting:
+        graph.busy[JONAS].append(item("busy", "2026-03-24T09:30:00", "2026-03-24T10:00:00"))
+    graph.faults.script.append(("slow", 1.5))
+    before = graph.http_requests
+    booking = asyncio.create_task(office_hours.book(org.id, t.id, mei.id, slot))
+    await asyncio.wait_for(_when_graph_asked(graph, before), 5)
+
+    # Graph is still thinking: another request writes and reads without waiting for it
+    started = asyncio.get_running_loop().time()
+    ana = await asyncio.wait_for(
+        services.people.add_person(org.id, "Ana Silva", "ana@acme.example", "UTC"), 0.75
+    )
+    other = await asyncio.wait_for(office_hours.bookings_for_person(org.id, ana.id), 0.75)
+    assert other == [] and asyncio.get_running_loop().time() - started < 0.75
+    assert not booking.done()
+
+    if meeting:
+        with pytest.raises(SlotUnavailable, match="meeting in their calendar"):
+            await booking
+        assert await office_hours.bookings_for_person(org.id, mei.id) == []
+    else:
+        assert (await booking).booking.status == "confirmed"
