@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from uuid import UUID
 
+from core.communities.model import Community
 from core.lti.model import (
     CachedKey,
     CourseLink,
@@ -18,6 +19,21 @@ from core.lti.model import (
     RosterMember,
     ToolKey,
 )
+from core.officehours.model import Booking, OfficeHoursType
+
+
+class CourseRows(NamedTuple):
+    """What a course page reads of a course, its organisation and its viewer."""
+
+    links: Sequence[CourseLink]
+    #: the organisation's communities, archived ones left out
+    communities: Sequence[Community]
+    roster: Sequence[RosterMember]
+    #: every office-hours type of the organisation
+    kinds: Sequence[OfficeHoursType]
+    #: the viewer's bookings not over yet, by start
+    bookings: Sequence[Booking]
+
 
 #: makes a new RSA key pair: (kid, private key PEM, public JWK)
 KeyFactory = Callable[[], tuple[str, str, dict[str, Any]]]
@@ -86,6 +102,19 @@ class LtiRepository(Protocol):
     ) -> Sequence[CourseLink]: ...
 
     async def roster(self, platform_id: UUID, context_id: str) -> Sequence[RosterMember]: ...
+
+    async def course_rows(
+        self,
+        organisation_id: UUID,
+        platform_id: UUID,
+        context_id: str,
+        person_id: UUID,
+        now: datetime,
+        bookings: int,
+    ) -> CourseRows:
+        """The course's links and roster, the organisation's communities and office-hours
+        types and the person's first `bookings` bookings ending after `now`, in one read."""
+        ...
 
     async def replace_roster(
         self, platform_id: UUID, context_id: str, members: Sequence[RosterMember], when: datetime

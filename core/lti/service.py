@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from uuid import UUID
 
 from core.clock import Clock
-from core.communities.model import Cohort, Membership
+from core.communities.model import Cohort, Community, Membership
 from core.errors import Conflict, InvalidInput, NotFound, PeerlearnError, PersonNotFound
 from core.ids import new_id
 from core.lti import loginstate
@@ -67,6 +67,8 @@ PLACEMENTS_CACHED = 10_000
 PLACEMENT_CACHE_SECONDS = 300.0
 #: seconds between re-reads of the login-state keys when a state does not open
 STATE_KEYS_REFRESH = 5.0
+#: a course page's upcoming bookings, at most
+BOOKINGS_SHOWN = 100
 #: used logins are purged once expired, on about one launch in this many
 PURGE_EVERY = 50
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -1118,8 +1120,11 @@ class LtiService:
         platform_id: UUID,
         context_id: str,
         links: Sequence[CourseLink] | None,
+        communities: Sequence[Community] | None = None,
     ) -> list[UUID]:
-        ids = [c.id for c in await uow.communities.list(org_id) if context_id in c.lms_course_ids]
+        if communities is None:
+            communities = await uow.communities.list(org_id)
+        ids = [c.id for c in communities if context_id in c.lms_course_ids]
         if links is None:
             links = await uow.lti.links_for_context(platform_id, context_id)
         for link in links:
@@ -1157,12 +1162,22 @@ class LtiService:
             if placement and placement.link_id
             else None
         )
-        links = await uow.lti.links_for_context(platform_id, context_id) if context_id else []
-        communities = (
-            await self._communities_of(uow, org, platform_id, context_id, links)
-            if context_id
-            else []
-        )
+        now = self._clock.now()
+        if context_id:
+            # the course's and organisation's rows in one read
+            rows = await uow.lti.course_rows(
+                org, platform_id, context_id, session.person_id, now, BOOKINGS_SHOWN
+            )
+            links, roster, kinds, bookings = rows.links, rows.roster, rows.kinds, rows.bookings
+            communities = await self._communities_of(
+                uow, org, platform_id, context_id, links, rows.communities
+            )
+        else:
+            links, roster, communities = [], [], []
+            kinds = await uow.office_hours_types.list(org, None, include_inactive=True)
+            bookings = await uow.bookings.for_person(
+                org, session.person_id, now, limit=BOOKINGS_SHOWN
+            )
         cohort: Cohort | None = None
         if link is not None and link.kind in ("community", "cohort"):
             try:
@@ -1174,7 +1189,6 @@ class LtiService:
                 target = cohort.community_id if cohort else None
             if target is not None and await uow.communities.get(org, target):
                 communities = [target, *(c for c in communities if c != target)]
-        roster = await uow.lti.roster(platform_id, context_id) if context_id else []
         summary: dict[str, int] = {}
         if session.is_instructor:
             summary = {
@@ -1185,13 +1199,9 @@ class LtiService:
                 ),
                 "links": len(links),
             }
-        kinds = await uow.office_hours_types.list(org, None, include_inactive=True)
         offered = offered_kinds(link, kinds)[:MAX_OFFERED]
         hosts = (
             await uow.people.get_many(org, list({k.host_id for k in offered})) if offered else []
-        )
-        bookings = await uow.bookings.for_person(
-            org, session.person_id, self._clock.now(), limit=100
         )
         return CourseView(
             placement,
