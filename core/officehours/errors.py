@@ -57,6 +57,11 @@ class AlreadyBooked(Conflict):
     code = "already_booked"
 
 
+class PlaceAlreadyHeld(AlreadyBooked):
+    """Raised by a repository when a simultaneous request gave the same person the same kind of
+    place (a seat or waitlist place, or an audience place) at the same session first."""
+
+
 class InvalidTransition(Conflict):
     code = "invalid_booking_transition"
 

@@ -31,6 +31,7 @@ from core.officehours.errors import (
     NotASlot,
     OfficeHoursNotFound,
     OfficeHoursPaused,
+    PlaceAlreadyHeld,
     RatingNotAllowed,
     SlotBeyondHorizon,
     SlotFull,
@@ -359,26 +360,34 @@ class OfficeHoursService:
                         return replay
                 early = await uow.office_hours_types.get(org_id, type_id)
             busy = await self._fresh_busy(early, start)
-            async with self._uow() as uow:
-                if key:
-                    replay = await self._replay(uow, org_id, key, type_id, person_id, start)
-                    if replay is not None:
-                        return replay
-                booking = await self._book(
-                    uow,
-                    org_id,
-                    type_id,
-                    person_id,
-                    start,
-                    answers,
-                    note,
-                    key,
-                    join_waitlist,
-                    audience,
-                    busy,
-                )
-                await uow.commit()
-                return BookingResult(booking)
+            for attempt in range(2):
+                try:
+                    async with self._uow() as uow:
+                        if key:
+                            replay = await self._replay(uow, org_id, key, type_id, person_id, start)
+                            if replay is not None:
+                                return replay
+                        booking = await self._book(
+                            uow,
+                            org_id,
+                            type_id,
+                            person_id,
+                            start,
+                            answers,
+                            note,
+                            key,
+                            join_waitlist,
+                            audience,
+                            busy,
+                        )
+                        await uow.commit()
+                        return BookingResult(booking)
+                except PlaceAlreadyHeld:
+                    # a simultaneous request gave this person such a place first (the storage
+                    # allows one): asked again, this one is answered as if it had come second
+                    if attempt:
+                        raise
+            raise AssertionError("unreachable")
         except (DuplicateIdempotencyKey, AlreadyBooked):
             # a concurrent request with the same key may have won the race: answer with its booking
             if not key:

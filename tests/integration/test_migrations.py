@@ -12,6 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 from tortoise import Tortoise, connections
+from tortoise.exceptions import IntegrityError
 from tortoise.migrations.api import migrate
 
 from adapters.db import lifecycle
@@ -108,5 +109,113 @@ async def test_upgrading_a_database_with_data_loses_none_of_it(empty_database: s
         from adapters.db.tables.officehours import OfficeHoursTypeRow
 
         assert await OfficeHoursTypeRow.all().count() == 0
+    finally:
+        await lifecycle.close()
+
+
+async def test_places_doubled_before_the_one_place_index_are_folded_into_one(
+    empty_database: str,
+) -> None:
+    """Migration 0006 adds the index allowing one seat or waitlist place and one audience place
+    per person and session; places an older version doubled under a race are cancelled first
+    (the seat or the earlier place stays) and give their seats back."""
+    from datetime import UTC, datetime, timedelta
+
+    from adapters.db.tables.officehours import BookingRow, OccurrenceRow
+
+    url = empty_database
+    config = tortoise_config(url)
+    try:
+        for label in config["apps"]:
+            if label != "officehours":
+                await migrate(config=config, app_labels=[label])
+        await migrate(
+            config=config, app_labels=["officehours"], target="officehours.0005_booking_audience"
+        )
+    finally:
+        await Tortoise.close_connections()
+
+    org, host, ana, ben = (uuid.uuid4() for _ in range(4))
+    start = datetime(2026, 3, 24, 8, 0, tzinfo=UTC)
+    occurrence = uuid.uuid4()
+    await lifecycle.connect(url)
+    try:
+        await OccurrenceRow.create(
+            id=occurrence,
+            organisation_id=org,
+            type_id=uuid.uuid4(),
+            host_id=host,
+            start_utc=start,
+            end_utc=start + timedelta(minutes=30),
+            capacity=3,
+            taken=3,
+        )
+        booked: dict[str, uuid.UUID] = {}
+        # (name, person, status, audience): Ana holds two seats and a waitlist place, Ben one
+        # seat, and Ben watches twice
+        rows = [
+            ("ana-wait", ana, "waitlisted", False),
+            ("ana-seat", ana, "confirmed", False),
+            ("ana-seat-2", ana, "confirmed", False),
+            ("ben-seat", ben, "pending", False),
+            ("ben-watch", ben, "confirmed", True),
+            ("ben-watch-2", ben, "confirmed", True),
+            ("ben-old", ben, "cancelled", True),
+        ]
+        for seq, (name, person, status, audience) in enumerate(rows, start=1):
+            booked[name] = uuid.uuid4()
+            await BookingRow.create(
+                id=booked[name],
+                organisation_id=org,
+                type_id=uuid.uuid4(),
+                occurrence_id=occurrence,
+                host_id=host,
+                person_id=person,
+                start_utc=start,
+                end_utc=start + timedelta(minutes=30),
+                status=status,
+                audience=audience,
+                seq=seq,
+                created_at=start,
+                updated_at=start,
+            )
+    finally:
+        await lifecycle.close()
+
+    await lifecycle.upgrade(url)
+
+    await lifecycle.connect(url)
+    try:
+        status = {
+            name: (await BookingRow.get(id=booking_id)).status
+            for name, booking_id in booked.items()
+        }
+        assert status == {
+            "ana-wait": "cancelled",
+            "ana-seat": "confirmed",
+            "ana-seat-2": "cancelled",
+            "ben-seat": "pending",
+            "ben-watch": "confirmed",
+            "ben-watch-2": "cancelled",
+            "ben-old": "cancelled",
+        }
+        assert (await OccurrenceRow.get(id=occurrence)).taken == 2
+        # and from now on the storage refuses a second place
+        with pytest.raises(IntegrityError):
+            await BookingRow.create(
+                id=uuid.uuid4(),
+                organisation_id=org,
+                type_id=uuid.uuid4(),
+                occurrence_id=occurrence,
+                host_id=host,
+                person_id=ben,
+                start_utc=start,
+                end_utc=start + timedelta(minutes=30),
+                status="waitlisted",
+                audience=False,
+                seq=99,
+                created_at=start,
+                updated_at=start,
+            )
     finally:
         await lifecycle.close()

@@ -194,6 +194,33 @@ async def test_a_retried_request_with_the_same_key_books_once(services: Services
         await book(services, org, t, learner)
 
 
+@pytest.mark.parametrize("capacity", [1, 5])
+async def test_one_person_booking_one_slot_many_times_at_once_gets_one_place(
+    services: Services, org: Any, capacity: int
+) -> None:
+    """Without an idempotency key (a double click, two devices): one place, whether the slot has
+    room for all of them (one seat, not several) or one seat (not a seat and a waitlist place);
+    the others are told they already have a booking."""
+    _, t = await host_with_hours(services, org, capacity=capacity)
+    learner, other = await people(services, org, 2)
+    # the slot's session row exists already (a first insert of it would make the others wait)
+    await services.office_hours.cancel(org.id, (await book(services, org, t, other)).id)
+    results = await asyncio.gather(
+        *(book(services, org, t, learner) for _ in range(10)), return_exceptions=True
+    )
+    placed = [r for r in results if isinstance(r, Booking)]
+    assert [b.status for b in placed] == ["confirmed"]
+    assert all(isinstance(r, AlreadyBooked) for r in results if not isinstance(r, Booking))
+    assert [b.id for b in await services.office_hours.bookings_for_person(org.id, learner.id)] == [
+        placed[0].id
+    ]
+    slots = await services.office_hours.slots(
+        org.id, t.id, TUESDAY_NINE, TUESDAY_NINE + timedelta(minutes=1)
+    )
+    assert slots[0].seats_left == capacity - 1
+    assert await services.office_hours.waitlist(org.id, t.id, TUESDAY_NINE) == []
+
+
 async def test_cancelling_gives_the_seat_to_the_first_in_line_who_is_told_and_can_release_it(
     services: Services, org: Any
 ) -> None:

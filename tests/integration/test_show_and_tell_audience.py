@@ -5,6 +5,7 @@ the fake Graph."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from app.communities_links import OfficeHoursSessions
 from core.clock import FixedClock
 from core.communities.errors import NotAMember
 from core.errors import InvalidInput, NotFound
+from core.officehours.errors import AlreadyBooked
 from core.officehours.service import OfficeHoursService
 from core.outbox import OutboxTopic
 from core.services import Services
@@ -246,3 +248,41 @@ async def test_an_event_held_for_the_audience_alone_blocks_no_demo_sign_up(
             assert graph.rejected == []
         finally:
             await client.close()
+
+
+async def test_simultaneous_sign_ups_give_one_place_each(services: Services, org: Any) -> None:
+    """Several requests for the same person at once (a double click, two devices, the bot and
+    the LMS page): one audience place and one demo place, never two."""
+    g = await guild(services, org, capacity=3)
+    c = services.communities
+    # the session's row exists already (a first insert of it would make the others wait)
+    await c.attend_show_and_tell(g.org_id, g.community_id, g.people["cai"], g.start)
+    watching = await asyncio.gather(
+        *(
+            c.attend_show_and_tell(g.org_id, g.community_id, g.people["ben"], g.start)
+            for _ in range(8)
+        )
+    )
+    assert len({s.booking_id for s in watching}) == 1
+    assert all(s.audience and s.status == "confirmed" for s in watching)
+
+    demos = await asyncio.gather(
+        *(
+            c.sign_up_demo(g.org_id, g.community_id, g.people["ana"], g.start, "RAG demo")
+            for _ in range(8)
+        ),
+        return_exceptions=True,
+    )
+    placed = [d for d in demos if not isinstance(d, BaseException)]
+    assert len(placed) == 1 and placed[0].status == "confirmed"
+    assert all(isinstance(d, AlreadyBooked) for d in demos if isinstance(d, BaseException))
+
+    agenda = await c.agenda(g.org_id, g.community_id, g.start)
+    names = {v: k for k, v in g.people.items()}
+    assert [names[s.person_id] for s in agenda.audience] == ["cai", "ben"]
+    assert [names[s.person_id] for s in agenda.demos] == ["ana"]
+    # one demo slot taken of three: the other two are still there for others
+    assert [
+        (await c.sign_up_demo(g.org_id, g.community_id, g.people[w], g.start, w)).status
+        for w in ("dev", "eli")
+    ] == ["confirmed", "confirmed"]

@@ -4,6 +4,11 @@ Seats: `take_seat` is one conditional UPDATE (`taken = taken + 1 WHERE id = ? AN
 capacity`). On PostgreSQL the row lock makes a concurrent UPDATE wait and re-check its WHERE
 against the committed row; on SQLite every transaction holds the database's write lock. Either
 way two transactions can never both see the last free seat.
+
+Places: a partial unique index (`office_hours_booking_one_place`, migration 0006) allows one
+active seat or waitlist place and one active audience place per person and session, so two
+simultaneous sign-ups of the same person cannot both insert one; the loser gets
+`PlaceAlreadyHeld` (on PostgreSQL its INSERT waits for the winner's commit first).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from adapters.db.repositories.outbox import next_seq
 from adapters.db.sql import fetch_rows, select
 from adapters.db.tables.officehours import BookingRow, OccurrenceRow, OfficeHoursTypeRow, QuotaRow
 from adapters.search import expert_facts
-from core.officehours.errors import DuplicateIdempotencyKey
+from core.officehours.errors import DuplicateIdempotencyKey, PlaceAlreadyHeld
 from core.officehours.model import (
     Booking,
     BookingStatus,
@@ -295,6 +300,19 @@ def _booking(row: BookingRow) -> Booking:
     )
 
 
+#: the partial unique index on active places (PostgreSQL names it, SQLite its columns)
+ONE_PLACE = "office_hours_booking_one_place"
+_ONE_PLACE_COLUMNS = "office_hours_booking.occurrence_id, office_hours_booking.person_id"
+
+
+def _place_held(exc: IntegrityError) -> None:
+    text = str(exc)
+    if ONE_PLACE in text or _ONE_PLACE_COLUMNS in text:
+        raise PlaceAlreadyHeld(
+            "you already have a booking or waitlist place for this slot"
+        ) from exc
+
+
 class DbBookings:
     async def add(self, booking: Booking) -> None:
         try:
@@ -311,6 +329,7 @@ class DbBookings:
                 **_booking_fields(booking),
             )
         except IntegrityError as exc:
+            _place_held(exc)
             if booking.idempotency_key is None:
                 raise
             raise DuplicateIdempotencyKey("this idempotency key is already used") from exc
@@ -324,9 +343,13 @@ class DbBookings:
         return _booking(row) if row else None
 
     async def update(self, booking: Booking) -> None:
-        await BookingRow.filter(id=booking.id, organisation_id=booking.organisation_id).update(
-            **_booking_fields(booking)
-        )
+        try:
+            await BookingRow.filter(id=booking.id, organisation_id=booking.organisation_id).update(
+                **_booking_fields(booking)
+            )
+        except IntegrityError as exc:
+            _place_held(exc)  # moved onto a session where the person got a place meanwhile
+            raise
 
     async def record_event(
         self, org_id: UUID, booking_id: UUID, event_id: str, join_url: str

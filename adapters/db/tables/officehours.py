@@ -103,6 +103,8 @@ class BookingRow(Model):
     updated_at = fields.DatetimeField()
 
     class Meta:
+        # also (migration 0006, not expressible here): the partial unique index
+        # office_hours_booking_one_place on (occurrence_id, person_id, audience) over active places
         table = "office_hours_booking"
         unique_together = (("organisation_id", "idempotency_key"),)
         indexes = (
