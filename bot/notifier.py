@@ -104,7 +104,7 @@ class TeamsNotifier:
         attempt = 0
         while True:
             try:
-                await self._throttle.acquire(ref.conversation_id, self._max_wait)
+                await self._throttle.acquire(ref.conversation_id, self._max_wait, ref.tenant_id)
             except Throttled as exc:
                 raise TransientError(str(exc), retry_after=exc.wait) from None
             try:

@@ -1,10 +1,11 @@
-"""Teams' per-conversation send limits as data every process shares.
+"""Teams' send limits as data every process shares.
 
 Teams allows a bot, per conversation: 7 sends a second, 8 per 2 s, 60 per 30 s and 1800 an
-hour. `SendHistory` is what one conversation has used: exact send times for the short windows,
+hour; and per app and tenant: 50 requests a second, whatever the conversation. `SendHistory` is
+what one conversation (or one tenant) has used: exact send times for the short windows,
 per-minute counts for the hour (counted generously, so the estimate errs on the safe side), and
 the time Teams itself asked us to wait until (a 429's Retry-After). It is stored per
-conversation, so every worker sees every other worker's sends.
+conversation and per tenant, so every worker sees every other worker's sends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,16 @@ TEAMS_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 7), (2.0, 8), (30.0, 60), 
 EXACT_SPAN = 60.0
 #: senders that must wait are handed times this far apart (60 per 30 s, sustained)
 QUEUE_SPACING = 0.5
+#: Teams' global limit per app per tenant: 50 requests a second
+TENANT_WINDOWS: tuple[tuple[float, int], ...] = ((1.0, 50),)
+#: senders waiting for the tenant's budget are handed times this far apart (50 a second)
+TENANT_QUEUE_SPACING = 1.0 / 50
+
+
+def tenant_key(tenant_id: str) -> str:
+    """The tenant's shared budget, stored next to the conversations' (whose ids never start
+    with `tenant:`); sends without a known tenant share one budget."""
+    return f"tenant:{tenant_id}"
 
 
 def send_key(conversation_id: str) -> str:
@@ -57,9 +68,14 @@ class SendHistory:
                 wait = max(wait, (m + 1) * 60 + seconds - now)
         return wait
 
-    def record(self, now: float) -> SendHistory:
+    def record(self, now: float, span: float = 3600.0) -> SendHistory:
+        """One more send at `now`; `span` is the longest window it is counted for (a tenant's
+        budget keeps one second of sends, not an hour's)."""
+        keep = min(span, EXACT_SPAN)
+        recent = (*(t for t in self.recent if now - t < keep), now)
+        if span <= EXACT_SPAN:
+            return SendHistory(recent, (), self.not_before, self.queued_until)
         minute = math.floor(now / 60)
-        recent = (*(t for t in self.recent if now - t < EXACT_SPAN), now)
         kept = [(m, n) for m, n in self.minutes if m > minute - 62]
         if kept and kept[-1][0] == minute:
             kept[-1] = (minute, kept[-1][1] + 1)

@@ -9,7 +9,14 @@ from uuid import UUID
 from core.clock import Clock
 from core.errors import InvalidInput
 from core.ports import UnitOfWorkFactory
-from core.teams.limits import TEAMS_WINDOWS, SendHistory, send_key
+from core.teams.limits import (
+    TEAMS_WINDOWS,
+    TENANT_QUEUE_SPACING,
+    TENANT_WINDOWS,
+    SendHistory,
+    send_key,
+    tenant_key,
+)
 from core.teams.model import ConversationRef, QuestionThread, root_message_id
 
 _MAX = 512
@@ -85,24 +92,50 @@ class TeamsService:
         self,
         conversation_id: str,
         windows: tuple[tuple[float, int], ...] = TEAMS_WINDOWS,
+        *,
+        tenant_id: str | None = None,
+        tenant_windows: tuple[tuple[float, int], ...] = TENANT_WINDOWS,
     ) -> float:
-        """Take one send from the conversation's allowance. Returns 0.0 when taken, else the
-        seconds to wait before asking again. Every worker shares the count (in the database),
-        and senders told to wait are given times spread apart, so a burst drains steadily."""
+        """Take one send from the conversation's allowance and, given `tenant_id`, from the
+        tenant's (Teams' limit per app and tenant). Returns 0.0 when taken from both, else the
+        seconds to wait before asking again; nothing is taken from either then. Every worker
+        shares the counts (in the database), and senders told to wait are given times spread
+        apart, so a burst drains steadily."""
         key = send_key(conversation_id)
+        tenant = tenant_key(tenant_id) if tenant_id is not None else None
         for _ in range(_RESERVE_ATTEMPTS):
             now = self._clock.now()
+            at = now.timestamp()
             async with self._uow() as uow:
+                # the conversation's row before the tenant's, always: no two senders lock them
+                # in opposite orders
                 found = await uow.teams_send_limits.get(key)
                 history, version = found if found is not None else (SendHistory(), None)
-                wait = history.delay(now.timestamp(), windows)
+                wait = history.delay(at, windows)
                 if wait > 0:
-                    wait, history = history.queue(now.timestamp(), wait)
-                else:
-                    history = history.record(now.timestamp())
-                if await uow.teams_send_limits.save(key, history, version, now):
+                    wait, history = history.queue(at, wait)
+                    if await uow.teams_send_limits.save(key, history, version, now):
+                        await uow.commit()
+                        return wait
+                    continue
+                saved = True
+                if tenant is not None:
+                    found = await uow.teams_send_limits.get(tenant)
+                    budget, budget_version = found if found is not None else (SendHistory(), None)
+                    wait = budget.delay(at, tenant_windows)
+                    if wait > 0:
+                        # the conversation keeps its allowance for when the tenant has room
+                        wait, budget = budget.queue(at, wait, TENANT_QUEUE_SPACING)
+                        if await uow.teams_send_limits.save(tenant, budget, budget_version, now):
+                            await uow.commit()
+                            return wait
+                        continue
+                    budget = budget.record(at, max(s for s, _ in tenant_windows))
+                    saved = await uow.teams_send_limits.save(tenant, budget, budget_version, now)
+                history = history.record(at, max(s for s, _ in windows))
+                if saved and await uow.teams_send_limits.save(key, history, version, now):
                     await uow.commit()
-                    return wait
+                    return 0.0
         # others kept winning the race: they are sending to this conversation right now
         return 0.05
 

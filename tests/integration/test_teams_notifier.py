@@ -262,3 +262,76 @@ async def test_a_retry_after_from_teams_holds_every_worker_back(
     clock.advance(timedelta(seconds=31))
     await notifier(services, Sleeps()).deliver(booking_notice(org.id, hannah.id))
     assert len(connector.messages()) == 1
+
+
+async def _colleagues(services: Any, org: Any, connector: FakeConnector, n: int) -> list[Any]:
+    """`n` people of one tenant, each with their own 1:1 chat with the bot."""
+    found = []
+    for i in range(n):
+        person = await services.people.add_person(
+            org.id, f"Colleague {i}", f"colleague{i}@contoso.example", "Europe/Berlin"
+        )
+        await services.teams.remember_conversation(
+            ConversationRef(
+                organisation_id=org.id,
+                conversation_id=f"a:colleague-{i}",
+                conversation_type="personal",
+                service_url=connector.url,
+                tenant_id=TENANT,
+                bot_id="28:peerlearn",
+                bot_name="peerlearn",
+                user_id=f"29:colleague-{i}",
+                person_id=person.id,
+            )
+        )
+        found.append(person)
+    return found
+
+
+async def test_two_workers_together_stay_within_the_per_tenant_limit(
+    services: Any, people: Any, connector: FakeConnector, clock: Any
+) -> None:
+    """80 notices to 80 different chats of one tenant at once, by two workers: Teams' 50
+    requests a second per app and tenant hold across both (each chat alone is far from its
+    own limit). The rest are told times of their own, 50 a second; drained the way the outbox
+    does, every notice arrives in a few attempts and no second carries more than 50 sends."""
+    org, _, _ = people
+    colleagues = await _colleagues(services, org, connector, 80)
+    workers = [notifier(services, Sleeps(), max_wait=0.0) for _ in range(2)]
+    burst = [booking_notice(org.id, p.id) for p in colleagues]
+    outcomes = await asyncio.gather(
+        _deliver_all(workers[0], burst[:40]), _deliver_all(workers[1], burst[40:])
+    )
+    results = [r for batch in outcomes for r in batch]
+    assert len(connector.messages()) == 50
+    throttled = [r for r in results if isinstance(r, TransientError)]
+    assert len(throttled) == 30
+    waits = sorted(r.retry_after for r in throttled)
+    assert waits == pytest.approx([1.0 + 0.02 * i for i in range(30)])
+
+    start = clock.now()
+    due = [
+        (r.retry_after, i, n)
+        for i, (r, n) in enumerate(zip(results, burst, strict=True))
+        if isinstance(r, TransientError)
+    ]
+    # and meanwhile 40 more arrive, a tenth of a second apart
+    due += [(0.1 * k, 100 + k, booking_notice(org.id, colleagues[k].id)) for k in range(40)]
+    sent_at = [0.0] * 50
+    attempts: dict[int, int] = {}
+    while due:
+        due.sort(key=lambda d: (d[0], d[1]))
+        at, i, notice = due.pop(0)
+        clock.set(start + timedelta(seconds=at))
+        attempts[i] = attempts.get(i, 0) + 1
+        try:
+            await workers[i % 2].deliver(notice)
+        except TransientError as exc:
+            assert exc.retry_after is not None
+            due.append((at + exc.retry_after, i, notice))
+        else:
+            sent_at.append(at)
+    assert len(connector.messages()) == 120
+    assert max(attempts.values()) <= 3
+    for t in sent_at:
+        assert sum(1 for u in sent_at if t <= u < t + 1.0 - 1e-9) <= 50

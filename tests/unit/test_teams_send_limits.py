@@ -1,10 +1,17 @@
-"""Teams' per-conversation limits as shared data: the windows, the hour by minutes, holds."""
+"""Teams' limits as shared data: the per-conversation windows, the hour by minutes, holds, and
+the per-tenant budget."""
 
 from __future__ import annotations
 
 import pytest
 
-from core.teams.limits import SendHistory, send_key
+from core.teams.limits import (
+    TENANT_QUEUE_SPACING,
+    TENANT_WINDOWS,
+    SendHistory,
+    send_key,
+    tenant_key,
+)
 
 T0 = 1_800_000_000.0  # a whole minute
 
@@ -68,3 +75,53 @@ def test_senders_that_must_wait_get_times_spaced_apart() -> None:
     # a hold from Teams moves the line too
     later, _ = history.hold(T0 + 30).queue(T0 + 0.2, history.hold(T0 + 30).delay(T0 + 0.2))
     assert later == pytest.approx(29.8)
+
+
+def test_a_tenant_budget_allows_fifty_a_second_and_remembers_only_that_second() -> None:
+    history = SendHistory()
+    for i in range(50):
+        assert history.delay(T0 + i * 0.01, TENANT_WINDOWS) == 0.0
+        history = history.record(T0 + i * 0.01, span=1.0)
+    # the 51st waits until the first send leaves the second
+    assert history.delay(T0 + 0.5, TENANT_WINDOWS) == pytest.approx(0.5)
+    assert history.delay(T0 + 1.0, TENANT_WINDOWS) == 0.0
+    # kept small: a second of send times, no minute counts (the row is written on every send)
+    later = history.record(T0 + 1.2, span=1.0)
+    assert len(later.recent) == 30 and later.minutes == ()
+    assert SendHistory.from_json(later.to_json()) == later
+
+
+def test_senders_waiting_for_the_tenant_are_spaced_at_fifty_a_second() -> None:
+    history = SendHistory()
+    for i in range(50):
+        history = history.record(T0 + i * 0.001, span=1.0)
+    waits = []
+    for _ in range(3):
+        wait, history = history.queue(
+            T0 + 0.1, history.delay(T0 + 0.1, TENANT_WINDOWS), TENANT_QUEUE_SPACING
+        )
+        waits.append(wait)
+    assert waits == pytest.approx([0.9, 0.92, 0.94])
+
+
+def test_tenant_budgets_are_stored_apart_from_conversations() -> None:
+    assert tenant_key("72f988bf") == "tenant:72f988bf"
+    # conversation ids start with `a:`, `19:`, `29:`…, never with `tenant:`
+    assert send_key("a:personal") != tenant_key("a:personal")
+
+
+async def test_the_in_process_throttle_counts_the_tenant_s_budget_too() -> None:
+    from bot.throttle import ConversationThrottle, Throttled
+
+    now = [0.0]
+    throttle = ConversationThrottle(monotonic=lambda: now[0])
+    for i in range(50):
+        await throttle.acquire(f"a:chat-{i}", 0.0, "contoso")
+    with pytest.raises(Throttled) as waited:
+        await throttle.acquire("a:chat-50", 0.0, "contoso")
+    assert waited.value.wait == pytest.approx(1.0)
+    # another tenant has its own budget; without a tenant only the conversation counts
+    await throttle.acquire("a:chat-50", 0.0, "fabrikam")
+    await throttle.acquire("a:chat-51", 0.0)
+    now[0] = 1.0
+    await throttle.acquire("a:chat-52", 0.0, "contoso")
