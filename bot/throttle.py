@@ -23,7 +23,7 @@ class Throttled(Exception):
     """Sending now would mean waiting longer than the caller allows."""
 
     def __init__(self, wait: float) -> None:
-        super().__init__(f"conversation send limit reached; retry in {wait:.1f}s")
+        super().__init__(f"Teams send limit reached; retry in {wait:.1f}s")
         self.wait = wait
 
 
