@@ -9,13 +9,20 @@ from typing import Any
 from core.ids import new_id
 from core.lti.model import CourseLink, RosterMember
 from core.services import Services
-from tests.integration.test_officehours_booking import TUESDAY_NINE, book, host_with_hours, people
 
 ISSUER = "https://lms.example"
+# the fixtures' clock: Monday 2026-03-23 08:00 UTC; Tuesday 09:00 Berlin is 08:00 UTC
+TUESDAY_NINE = datetime(2026, 3, 24, 8, 0, tzinfo=UTC)
+WEEKDAYS = [{"weekday": d, "start": "09:00", "end": "12:00"} for d in range(5)]
 
 
 async def test_the_course_rows_match_the_separate_reads(services: Services, org: Any) -> None:
-    host, kind = await host_with_hours(services, org)
+    host = await services.people.add_person(
+        org.id, "Jonas Becker", "jonas@acme.example", "Europe/Berlin"
+    )
+    kind = await services.office_hours.create_type(
+        org.id, host.id, {"title": "Kubernetes clinic", "topics": ["k8s"], "rules": WEEKDAYS}
+    )
     paused_host = await services.people.add_person(org.id, "Paused Host", "paused@acme.example")
     paused = await services.office_hours.create_type(
         org.id,
@@ -23,10 +30,12 @@ async def test_the_course_rows_match_the_separate_reads(services: Services, org:
         {"title": "Another clinic", "rules": [{"weekday": 0, "start": "09:00", "end": "10:00"}]},
     )
     await services.office_hours.set_paused(org.id, paused.id, True)
-    (learner, other) = await people(services, org, 2)
-    await book(services, org, kind, learner)
-    await book(services, org, kind, learner, start=TUESDAY_NINE + timedelta(minutes=30))
-    await book(services, org, kind, other)
+    learner = await services.people.add_person(org.id, "Ada", "ada@acme.example")
+    other = await services.people.add_person(org.id, "Sam", "sam@acme.example")
+    for who, minutes in ((learner, 0), (learner, 30), (other, 0)):
+        await services.office_hours.book(
+            org.id, kind.id, who.id, TUESDAY_NINE + timedelta(minutes=minutes)
+        )
     platform = await services.lti.add_platform(
         org.id,
         issuer=ISSUER,
