@@ -3,6 +3,7 @@ SQLite and PostgreSQL: links, communities, roster, office-hours types and bookin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +33,9 @@ async def test_the_course_rows_match_the_separate_reads(services: Services, org:
     await services.office_hours.set_paused(org.id, paused.id, True)
     learner = await services.people.add_person(org.id, "Ada", "ada@acme.example")
     other = await services.people.add_person(org.id, "Sam", "sam@acme.example")
-    for who, minutes in ((learner, 0), (learner, 30), (other, 0)):
+    # booked out of order: their ids (random) say nothing of when they start
+    bookings_made = [(learner, m) for m in (90, 0, 150, 60, 30, 120)] + [(other, 0)]
+    for who, minutes in bookings_made:
         await services.office_hours.book(
             org.id, kind.id, who.id, TUESDAY_NINE + timedelta(minutes=minutes)
         )
@@ -49,9 +52,15 @@ async def test_the_course_rows_match_the_separate_reads(services: Services, org:
         org.id, host.id, "Platform engineering", lms_course_ids=["c-1", "c-9"]
     )
     await services.communities.create_community(org.id, host.id, "Data guild")
+    old = await services.communities.create_community(
+        org.id, host.id, "Old guild", lms_course_ids=["c-1"]
+    )
+    async with services.uow() as uow:
+        await uow.communities.update(replace(old, archived=True))
+        await uow.commit()
     now = datetime.now(UTC)
     async with services.uow() as uow:
-        for i, kind_name in enumerate(("directory", "community")):
+        for i, kind_name in enumerate(("directory", "community", "expert", "cohort")):
             await uow.lti.add_link(
                 CourseLink(
                     id=new_id(),
@@ -64,7 +73,7 @@ async def test_the_course_rows_match_the_separate_reads(services: Services, org:
                     topics=("kubernetes", "sql"),
                     graded=i == 1,
                     line_item_url="https://lms.example/li" if i else None,
-                    created_at=now + timedelta(seconds=i),
+                    created_at=now + timedelta(seconds=(3 - i) if i % 2 else i),
                 )
             )
         await uow.lti.replace_roster(
@@ -88,14 +97,15 @@ async def test_the_course_rows_match_the_separate_reads(services: Services, org:
         kinds = await uow.office_hours_types.list(org.id, None, include_inactive=True)
         bookings = await uow.bookings.for_person(org.id, learner.id, start, limit=100)
         others = await uow.bookings.for_person(org.id, other.id, start, limit=100)
-    assert len(links) == 2 and len(communities) == 2 and len(roster) == 2
-    assert len(kinds) == 2 and len(bookings) == 2
+    assert len(links) == 4 and len(communities) == 2 and len(roster) == 2
+    assert len(kinds) == 2 and len(bookings) == 6
     assert list(rows.links) == list(links)
     assert list(rows.communities) == list(communities)
     assert list(rows.roster) == list(roster)
     assert list(rows.kinds) == list(kinds)
     assert list(rows.bookings) == list(bookings)
     assert list(one.bookings) == list(bookings[:1])
+    assert [b.start_utc for b in rows.bookings] == sorted(b.start_utc for b in bookings)
     assert not empty.links and not empty.roster and list(empty.bookings) == list(others)
     # time zones survive: aware datetimes, as the separate reads give them
     assert rows.bookings[0].start_utc.utcoffset() == timedelta(0)
