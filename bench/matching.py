@@ -474,8 +474,12 @@ async def tune(
                 f"round {round_no} {change} → {[round(x, 4) for x in scores]} mean {np.mean(scores):.4f}",
                 flush=True,
             )
-            # a change must beat the best so far by more than a rounding error to be kept
-            if np.mean(scores) > np.mean(winner[1] if winner else best_scores) + 0.002:
+            # the round keeps the change that helps most, if it beats the round's starting point
+            # by more than a rounding error (not the first change to do so: the order of the
+            # grid must not matter)
+            if np.mean(scores) > np.mean(best_scores) + 0.002 and (
+                winner is None or np.mean(scores) > np.mean(winner[1])
+            ):
                 winner = (trial, scores)
         if winner is None:
             print(f"round {round_no}: no change helps; best {best}", flush=True)
