@@ -80,13 +80,6 @@ class LtiRepository(Protocol):
         registration is not active (or does not list `deployment_id`) in storage now."""
         ...
 
-    async def use_login_opening(
-        self, login: LoginState, when: datetime, deployment_id: str, session: LtiSession
-    ) -> bool:
-        """`use_login`, then `add_session` when it was used (one statement where the database
-        allows it); False, and no session, when `use_login` is False."""
-        ...
-
     async def purge_logins(self, before: datetime) -> int: ...
 
     # platform key cache ---------------------------------------------------------------------

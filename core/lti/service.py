@@ -729,13 +729,14 @@ class LtiService:
         # unique, so of two launches answering one login exactly one gets past this line, and
         # only while the registration is active with this deployment (another process may have
         # disabled it since this one cached it)
-        if not await uow.lti.use_login_opening(
-            replace(login, state=sha256(state)), now, launch.deployment_id, session
+        if not await uow.lti.use_login(
+            replace(login, state=sha256(state)), now, launch.deployment_id
         ):
             await self._check_registration(uow, platform, launch.deployment_id)
             raise LtiRejected("nonce", "this launch has already been used")
         if secrets.randbelow(PURGE_EVERY) == 0:
             await uow.lti.purge_logins(now - LOGIN_TTL)
+        await uow.lti.add_session(session)
         stored: Placement | None = None
         if launch.resource_link_id:
             placement = self._placement(platform, launch, claims)

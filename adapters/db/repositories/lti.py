@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from tortoise import connections
-
 from adapters.db.repositories.communities import _community
 from adapters.db.repositories.officehours import _booking, _type
 from adapters.db.sql import fetch, fetch_by_dialect, from_json, json_rows
@@ -105,61 +103,6 @@ _ADD_SESSION = (
     ' "resource_link_id", "claims", "created_at", "expires_at")'
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-_SESSION_COLUMNS = (
-    '"id", "token_hash", "organisation_id", "person_id", "platform_id", "deployment_id",'
-    ' "message_type", "roles", "context_id", "context_title", "resource_link_id", "claims",'
-    ' "created_at", "expires_at"'
-)
-#: PostgreSQL: the login's use and the session in one statement (a data-modifying CTE)
-_USE_LOGIN_OPENING = " ".join(
-    (
-        'WITH "used" AS (',
-        _USE_LOGIN_DEPLOYMENT,
-        ') INSERT INTO "lti_session" (',
-        _SESSION_COLUMNS,
-        ') SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM "used" RETURNING "id"',
-    )
-)
-
-
-def _login_values(login: LoginState, when: datetime, deployment_id: str | None) -> list[object]:
-    values: list[object] = [
-        login.state,
-        login.nonce,
-        str(login.platform_id),
-        login.target_link_uri[:1000],
-        login.browser_hash,
-        login.storage_target,
-        login.created_at,
-        login.expires_at,
-        when,
-        str(login.platform_id),
-    ]
-    if deployment_id is not None:
-        values.append(deployment_id)
-    return values
-
-
-def _session_values(session: LtiSession) -> list[object]:
-    json = LtiSessionRow._meta.fields_map["claims"]
-    return [
-        str(session.id),
-        session.token_hash,
-        str(session.organisation_id),
-        str(session.person_id),
-        str(session.platform_id),
-        session.deployment_id,
-        session.message_type,
-        json.to_db_value(list(session.roles), LtiSessionRow),
-        session.context_id,
-        session.context_title,
-        session.resource_link_id,
-        json.to_db_value(session.claims, LtiSessionRow),
-        session.created_at,
-        session.expires_at,
-    ]
-
-
 #: a course page's reads in one statement (`course_rows`)
 _COURSE_PARTS = {
     "links": json_rows(LtiLinkRow, '"platform_id" = ? AND "context_id" = ?', ["created_at"]),
@@ -348,21 +291,22 @@ class DbLti:
     ) -> bool:
         # one plain statement on every launch: inserted only while the login's registration
         # is active (with that deployment), never twice for one state or nonce
-        values = _login_values(login, when, deployment_id)
+        values: list[object] = [
+            login.state,
+            login.nonce,
+            str(login.platform_id),
+            login.target_link_uri[:1000],
+            login.browser_hash,
+            login.storage_target,
+            login.created_at,
+            login.expires_at,
+            when,
+            str(login.platform_id),
+        ]
+        if deployment_id is not None:
+            values.append(deployment_id)
         sql = _USE_LOGIN_DEPLOYMENT if deployment_id is not None else _USE_LOGIN
         return bool(await fetch(sql, values))
-
-    async def use_login_opening(
-        self, login: LoginState, when: datetime, deployment_id: str, session: LtiSession
-    ) -> bool:
-        if connections.get("default").capabilities.dialect == "postgres":
-            # one statement: the session is inserted from the login's row, when there is one
-            values = _login_values(login, when, deployment_id) + _session_values(session)
-            return bool(await fetch(_USE_LOGIN_OPENING, values))
-        if not await self.use_login(login, when, deployment_id):
-            return False
-        await self.add_session(session)
-        return True
 
     async def purge_logins(self, before: datetime) -> int:
         return await LtiLoginRow.filter(expires_at__lt=before).delete()
@@ -383,7 +327,26 @@ class DbLti:
     # sessions -------------------------------------------------------------------------------
     async def add_session(self, session: LtiSession) -> None:
         # one plain statement on every launch, no model instance
-        await fetch(_ADD_SESSION, _session_values(session))
+        json = LtiSessionRow._meta.fields_map["claims"]
+        await fetch(
+            _ADD_SESSION,
+            [
+                str(session.id),
+                session.token_hash,
+                str(session.organisation_id),
+                str(session.person_id),
+                str(session.platform_id),
+                session.deployment_id,
+                session.message_type,
+                json.to_db_value(list(session.roles), LtiSessionRow),
+                session.context_id,
+                session.context_title,
+                session.resource_link_id,
+                json.to_db_value(session.claims, LtiSessionRow),
+                session.created_at,
+                session.expires_at,
+            ],
+        )
 
     async def get_session(self, token_hash: str) -> LtiSession | None:
         row = await LtiSessionRow.get_or_none(token_hash=token_hash)
