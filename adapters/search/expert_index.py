@@ -98,8 +98,8 @@ class Tuning:
     top_threads: int = 1000
     #: thread text score exponent: > 1 favours a few close threads over many loose ones
     power: float = 1.0
-    w_text: float = 0.7
-    w_tags: float = 1.0
+    w_text: float = 1.0
+    w_tags: float = 1.5
     w_prior: float = 0.3
     w_declared: float = 0.4
     w_endorsed: float = 0.2
@@ -121,7 +121,7 @@ class Tuning:
     similar_at: float = 0.4
     #: the optional semantic signal (an embedder is configured): dense similarity of the
     #: question to the `dense_threads` closest threads, handed on to their answerers like text
-    w_dense: float = 0.25
+    w_dense: float = 0.5
     dense_threads: int = 100
     #: similarity exponent: > 1 favours a few close threads over many loose ones
     dense_power: float = 1.0
@@ -132,7 +132,7 @@ class Tuning:
     #: the question's similarity to the `answer_neighbours` closest answers, summed per author:
     #: what a person wrote themself, not only the thread they answered in (0: answers are not
     #: embedded)
-    w_answer_dense: float = 0.5
+    w_answer_dense: float = 1.0
     answer_neighbours: int = 100
 
 
