@@ -213,38 +213,37 @@ class PeerlearnBot(TeamsActivityHandler):  # type: ignore[misc]
         not, the root is the message replied to, else this message (it starts the thread).
         None when no thread can be told (a card action in a channel without either)."""
         activity = ctx.activity
-        conv = activity.conversation
-        kind = conversation_type(conv.conversation_type if conv is not None else None)
-        if conv is None or not conv.id or kind == "personal" or not activity.service_url:
-            return None
-        conversation_id = conv.id
-        if kind == "channel" and ";messageid=" not in conv.id:
-            # an invoke's own id is no message: only the card it came from can root the thread
-            is_message = activity.type == "message"
-            root = activity.reply_to_id or (activity.id if is_message else None)
-            if not root:
-                return None
-            conversation_id = thread_conversation_id(conv.id, root)
-        return self._reference(activity, who, conversation_id, kind)
+        # an invoke's own id is no message: only the card it came from can root the thread
+        is_message = activity.type == "message"
+        return self._threaded(
+            activity, who, activity.reply_to_id or (activity.id if is_message else None)
+        )
 
     def message_thread_reference(self, ctx: TurnContext, who: Who) -> ConversationRef | None:
         """The thread of the message a message action ("Ask the experts") was used on: in a
         channel the message's own thread (its root is what it replies to, else itself), in a
         group chat the chat; None in personal chat or when the payload names no message."""
         activity = ctx.activity
+        value = activity.value if isinstance(activity.value, dict) else {}
+        payload = value.get("messagePayload")
+        payload = payload if isinstance(payload, dict) else {}
+        root = payload.get("replyToId") or payload.get("id")
+        if not isinstance(root, str) or len(root) > 100:
+            root = None
+        return self._threaded(activity, who, root.strip() if root else None)
+
+    def _threaded(self, activity: Activity, who: Who, root: str | None) -> ConversationRef | None:
+        """The reference of the thread `root` starts in a channel whose conversation id does not
+        name a thread already; the chat itself in a group chat; None in personal chat."""
         conv = activity.conversation
         kind = conversation_type(conv.conversation_type if conv is not None else None)
         if conv is None or not conv.id or kind == "personal" or not activity.service_url:
             return None
         conversation_id = conv.id
         if kind == "channel" and ";messageid=" not in conv.id:
-            value = activity.value if isinstance(activity.value, dict) else {}
-            payload = value.get("messagePayload")
-            payload = payload if isinstance(payload, dict) else {}
-            root = payload.get("replyToId") or payload.get("id")
-            if not isinstance(root, str) or not root.strip() or len(root) > 100:
+            if not root:
                 return None
-            conversation_id = thread_conversation_id(conv.id, root.strip())
+            conversation_id = thread_conversation_id(conv.id, root)
         return self._reference(activity, who, conversation_id, kind)
 
     def _reference(
