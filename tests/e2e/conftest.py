@@ -12,7 +12,7 @@ import pytest
 from core.lti.model import Platform
 from tests.fakes.lti1p3_platform import Lti1p3Platform
 from tests.fakes.lti_course import User
-from tests.fakes.lti_tool import Tool, start_tool
+from tests.fakes.lti_tool import Tool, register, start_tool
 
 
 @pytest.fixture
@@ -32,16 +32,7 @@ async def tool(database_url: str, aiohttp_server: Any, platform: Lti1p3Platform)
 
 @pytest.fixture
 async def registration(tool: Tool, platform: Lti1p3Platform, org: Any) -> Platform:
-    return await tool.services.lti.add_platform(
-        org.id,
-        issuer=platform.url,
-        client_id=platform.client_id,
-        auth_login_url=platform.url + "/authorize",
-        auth_token_url=platform.url + "/token",
-        key_set_url=platform.url + "/jwks",
-        deployment_ids=[platform.deployment_id],
-        name="lti1p3platform",
-    )
+    return await register(tool, org, platform, "lti1p3platform")
 
 
 @pytest.fixture

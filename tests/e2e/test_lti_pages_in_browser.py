@@ -16,7 +16,7 @@ import pytest
 
 from core.lti.model import Platform
 from tests.fakes.lti1p3_platform import CONTEXT, Lti1p3Platform
-from tests.fakes.lti_tool import Tool, start_tool
+from tests.fakes.lti_tool import Tool, register
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("PEERLEARN_CHROMIUM", "/usr/bin/chromium"))
@@ -31,21 +31,6 @@ def _need(path: Path) -> None:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-
-
-@pytest.fixture
-async def platform(aiohttp_server: Any) -> Lti1p3Platform:
-    p = Lti1p3Platform()
-    server = await aiohttp_server(p.app())
-    p.url = str(server.make_url("")).rstrip("/")
-    return p
-
-
-@pytest.fixture
-async def tool(database_url: str, aiohttp_server: Any, platform: Lti1p3Platform, org: Any) -> Tool:
-    t = await start_tool(database_url, aiohttp_server)
-    platform.tool_url = t.url
-    return t
 
 
 @pytest.fixture
@@ -64,15 +49,7 @@ async def registration(tool: Tool, platform: Lti1p3Platform, org: Any) -> Platfo
             "min_notice_minutes": 60,
         },
     )
-    return await tool.services.lti.add_platform(
-        org.id,
-        issuer=platform.url,
-        client_id=platform.client_id,
-        auth_login_url=platform.url + "/authorize",
-        auth_token_url=platform.url + "/token",
-        key_set_url=platform.url + "/jwks",
-        deployment_ids=[platform.deployment_id],
-    )
+    return await register(tool, org, platform)
 
 
 @pytest.fixture

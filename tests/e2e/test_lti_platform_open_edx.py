@@ -11,7 +11,7 @@ import pytest
 
 from core.lti.model import Platform
 from tests.fakes.edx_platform import EdxPlatform
-from tests.fakes.lti_tool import Tool, browser, start_tool
+from tests.fakes.lti_tool import Tool, browser, register, start_tool
 
 
 @pytest.fixture
@@ -31,16 +31,7 @@ async def tool(database_url: str, aiohttp_server: Any, edx: EdxPlatform, org: An
 
 @pytest.fixture
 async def registration(tool: Tool, edx: EdxPlatform, org: Any) -> Platform:
-    return await tool.services.lti.add_platform(
-        org.id,
-        issuer=edx.url,
-        client_id=edx.client_id,
-        auth_login_url=edx.url + "/authorize",
-        auth_token_url=edx.url + "/token",
-        key_set_url=edx.url + "/jwks",
-        deployment_ids=[edx.deployment_id],
-        name="Open edX",
-    )
+    return await register(tool, org, edx, "Open edX")
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from app.bootstrap import build_services
 from app.settings import Secret, Settings
 from app.web import create_app
 from core.clock import FixedClock
+from core.lti.model import Platform
 from core.services import Services
 
 
@@ -51,3 +52,18 @@ def browser() -> aiohttp.ClientSession:
 
 def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+async def register(tool: Tool, org: Any, platform: Any, name: str = "") -> Platform:
+    """Register a local LMS (anything with `url`, `client_id` and `deployment_id`, serving
+    /authorize, /token and /jwks) with the tool, as an admin would."""
+    return await tool.services.lti.add_platform(
+        org.id,
+        issuer=platform.url,
+        client_id=platform.client_id,
+        auth_login_url=platform.url + "/authorize",
+        auth_token_url=platform.url + "/token",
+        key_set_url=platform.url + "/jwks",
+        deployment_ids=[platform.deployment_id],
+        name=name,
+    )
