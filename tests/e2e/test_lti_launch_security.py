@@ -33,16 +33,21 @@ async def forger(aiohttp_server: Any) -> Forger:
 @pytest.fixture
 async def tool(database_url: str, aiohttp_server: Any, org: Any, forger: Forger) -> Tool:
     t = await start_tool(database_url, aiohttp_server)
-    await t.services.lti.add_platform(
+    await _register_forger(t.services, org, forger, "dep-1")
+    return t
+
+
+async def _register_forger(services: Any, org: Any, forger: Forger, deployment: str) -> None:
+    """The forging platform registered with the tool, as an admin would, for `deployment`."""
+    await services.lti.add_platform(
         org.id,
         issuer=forger.url,
         client_id=CLIENT,
         auth_login_url=forger.url + "/auth",
         auth_token_url=forger.url + "/token",
         key_set_url=forger.url + "/jwks",
-        deployment_ids=["dep-1"],
+        deployment_ids=[deployment],
     )
-    return t
 
 
 class Launcher:
@@ -447,15 +452,7 @@ async def test_a_deployment_added_elsewhere_launches_at_once(launcher: Launcher,
     tool, forger = launcher.tool, launcher.forger
     status, html, _ = await launcher.post(forger.sign(launcher.claims()))
     assert status == 200, html
-    await _other_process(tool).lti.add_platform(
-        org.id,
-        issuer=forger.url,
-        client_id=CLIENT,
-        auth_login_url=forger.url + "/auth",
-        auth_token_url=forger.url + "/token",
-        key_set_url=forger.url + "/jwks",
-        deployment_ids=["dep-2"],
-    )
+    await _register_forger(_other_process(tool), org, forger, "dep-2")
     await asyncio.sleep(service_module.PLATFORM_RECHECK_SECONDS)
     await launcher.login()
     claims = launcher.claims()
