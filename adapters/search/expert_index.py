@@ -860,10 +860,7 @@ class SparseExpertIndex:
         t = idx.tuning
         if vector is None or not t.w_dense or not n_docs or len(idx.E) < n_docs:
             return None
-        sims = (idx.E[:n_docs] @ vector).astype(np.float64)
-        k = min(t.dense_threads, n_docs)
-        top = np.argpartition(-sims, k - 1)[:k] if k < n_docs else np.arange(n_docs)
-        top = top[sims[top] > 0]
+        top, sims = _nearest(idx.E[:n_docs], vector, t.dense_threads)
         if not len(top):
             return None
         out = np.zeros(n_docs)
@@ -879,10 +876,7 @@ class SparseExpertIndex:
         n = len(idx.answer_row)
         if vector is None or not t.w_answer_dense or not n:
             return None
-        sims = (idx.A[:n] @ vector).astype(np.float64)
-        k = min(t.answer_neighbours, n)
-        top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
-        top = top[sims[top] > 0]
+        top, sims = _nearest(idx.A[:n], vector, t.answer_neighbours)
         out = np.zeros(n_people)
         np.add.at(out, idx.answer_author[top], sims[top])
         return out
@@ -980,6 +974,16 @@ def _fused(signals: tuple[tuple[FloatArray, float], ...], k: float, depth: int) 
         top = top[np.argsort(-values[top], kind="stable")]
         out[top] += weight / (k + np.arange(1, len(top) + 1))
     return out
+
+
+def _nearest(rows: Vectors, vector: Vectors, k: int) -> tuple[IntArray, FloatArray]:
+    """The `k` rows most similar to `vector` (positive similarity only) and every row's
+    similarity."""
+    sims = (rows @ vector).astype(np.float64)
+    n = len(sims)
+    k = min(k, n)
+    top = np.argpartition(-sims, k - 1)[:k] if k < n else np.arange(n)
+    return top[sims[top] > 0], sims
 
 
 def _room(matrix: Vectors, row: int, dim: int) -> Vectors:
