@@ -453,13 +453,9 @@ class ExpertiseService:
         title, body = clean_question_text(text)
         if isinstance(top, bool) or not 1 <= top <= MAX_TOP:
             raise InvalidInput(f"top is 1–{MAX_TOP}")
-        skill_ids, unknown = await self.resolve_tags(org_id, tags, strict=strict_tags)
+        query, unknown = await self._match_query(org_id, title, body, tags, strict_tags, infer_tags)
         now = self._clock.now()
         vocabulary = await self._index.vocabulary(org_id)
-        known = vocabulary.keys if infer_tags else {}
-        inferred = [known[p] for p in phrases(f"{title} {body}") if p in known]
-        named = tuple(s for s in dict.fromkeys(inferred) if s not in skill_ids)
-        query = MatchQuery(f"{title}\n{body}", tuple(dict.fromkeys(skill_ids)), named)
         skip = set(exclude) | ({asker_id} if asker_id else set())
         # a shortlist by relevance; availability, load and time zones reorder it
         found = await self._index.candidates(org_id, query, skip, min(top * 2 + 10, 100))
@@ -482,6 +478,40 @@ class ExpertiseService:
         return MatchResult(
             order(ranked, salt)[:top], (*query.skill_ids, *query.named_skill_ids), unknown
         )
+
+    async def _match_query(
+        self,
+        org_id: UUID,
+        title: str,
+        body: str,
+        tags: Iterable[str],
+        strict_tags: bool,
+        infer_tags: bool,
+    ) -> tuple[MatchQuery, tuple[str, ...]]:
+        """The index query for a question: its text, its tags as skills and the skills its text
+        names; with the tag names no skill answers to."""
+        skill_ids, unknown = await self.resolve_tags(org_id, tags, strict=strict_tags)
+        vocabulary = await self._index.vocabulary(org_id)
+        known = vocabulary.keys if infer_tags else {}
+        inferred = [known[p] for p in phrases(f"{title} {body}") if p in known]
+        named = tuple(s for s in dict.fromkeys(inferred) if s not in skill_ids)
+        return MatchQuery(f"{title}\n{body}", tuple(dict.fromkeys(skill_ids)), named), unknown
+
+    async def relevance_order(
+        self,
+        org_id: UUID,
+        text: str,
+        tags: Iterable[str] = (),
+        asker_id: UUID | None = None,
+        limit: int = 1000,
+    ) -> list[UUID]:
+        """Everyone with any evidence for a question, by relevance alone (no availability, load
+        or tie rotation): the order `match` gives people past its top when nothing else is known
+        about them. Measuring a full ranking needs it (bench/matching.py); people see `match`."""
+        title, body = clean_question_text(text)
+        query, _ = await self._match_query(org_id, title, body, tags, False, True)
+        skip = {asker_id} if asker_id else set()
+        return [c.person_id for c in await self._index.candidates(org_id, query, skip, limit)]
 
     async def _blend_all(
         self,

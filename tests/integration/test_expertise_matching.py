@@ -77,6 +77,30 @@ async def test_the_asker_is_never_suggested_to_themself(services: Services, org:
     assert ids[0] == ben
 
 
+async def test_the_full_relevance_order_reaches_past_the_top_shown(
+    services: Services, org: Any
+) -> None:
+    """Measuring a ranking (bench/matching.py) needs everyone, not only the top `match` shows."""
+    ana = await person(services, org, "ana")
+    ben = await person(services, org, "ben")
+    cem = await person(services, org, "cem")
+    await history(
+        services,
+        org,
+        kubernetes_threads("ana", 6)
+        + kubernetes_threads("ben", 3, start=6)
+        + prompt_threads("cem", 4),
+    )
+    shown = await services.expertise.match(org.id, K8S_QUESTION, top=1)
+    order = await services.expertise.relevance_order(org.id, K8S_QUESTION)
+    assert [e.person_id for e in shown.experts] == [ana]
+    assert order == [ana, ben, cem]
+    assert await services.expertise.relevance_order(org.id, K8S_QUESTION, asker_id=ana) == [
+        ben,
+        cem,
+    ]
+
+
 async def test_an_asker_from_another_organisation_is_refused(services: Services, org: Any) -> None:
     other = await services.people.create_organisation("globex", "Globex")
     stranger = await services.people.add_person(other.id, "Hank", "hank@globex.example")
