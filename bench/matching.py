@@ -10,9 +10,10 @@ full candidate list: `match` gives its top 50 and everyone else follows in the i
 order (`ExpertiseService.relevance_order`).
 
 `match` orders near-ties (within 3 %) by a rotation that changes every hour, so that equally good
-experts take turns. One hour is one draw of that rotation: each question is asked at `--draws`
-hours (8) and its metrics are the mean over the draws, the product's expected quality rather than
-one draw's luck. The MRR of the first draw alone is printed too.
+experts take turns. The metrics are their expected value over that rotation: every order of a tie
+group (`core.expertise.ranking.tie_groups`) counts as equally likely, which is what the rotation
+gives over many hours, and the expectation is computed exactly, not sampled. The MRR of the order
+served at the bench's hour is printed too.
 
 `--tune` instead splits the history part again (first 90 % indexed, last 10 % asked) and searches
 the index constants there; test questions are never looked at while tuning.
@@ -23,7 +24,7 @@ cached on disk by text (`--embed-cache`), so repeated runs and the tuning search
 once; the embedding cost is reported from the cache misses of the run.
 
     python -m bench.matching [--sites history physics] [--tune] [--seed N] [--set NAME=VALUE]
-                             [--semantic minilm|hashing] [--embed-cache DIR] [--draws N]
+                             [--semantic minilm|hashing] [--embed-cache DIR]
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -58,6 +59,7 @@ from app.settings import Settings
 from core.clock import FixedClock
 from core.expertise.history import HistoryThread
 from core.expertise.ports import TextEmbedder
+from core.expertise.ranking import tie_groups
 from core.expertise.service import ExpertiseService
 from core.expertise.text import tokens
 
@@ -224,8 +226,6 @@ class CachedEmbedder:
 
 
 EMBEDDER: CachedEmbedder | None = None
-#: each question is asked at this many hours: the draws of the tie rotation its metrics average
-DRAWS = 8
 #: the dense signal alone, for reference: every other signal off
 DENSE_ONLY = {
     "w_text": 0.0,
@@ -277,53 +277,83 @@ class Product:
         index = SparseExpertIndex(self.clock, tuning, EMBEDDER if semantic else None)
         return ExpertiseService(services.uow, self.clock, index)
 
-    async def ranker(self, tuning: Tuning, semantic: bool = False, draws: int = 1) -> Ranker:
-        """Rankings of a question as `match` gives them, at `draws` different hours: ties are
-        ordered by a rotation that changes with the hour, so one hour is one draw of it. Each
-        ranking is complete: `match` returns its top (blended and rotated), and everyone past
-        it follows in relevance order, as the protocol ranks every candidate."""
+    async def ranker(self, tuning: Tuning, semantic: bool = False) -> Ranker:
+        """A question's ranking as `match` gives it: its top (blended) in tie groups, then
+        everyone past it in relevance order, as the protocol ranks every candidate."""
         service = self.service(tuning, semantic)
         assert self.org_id is not None
         org_id = self.org_id
 
-        async def rank(row: dict[str, Any], title_only: bool) -> tuple[list[list[str]], float]:
+        async def rank(row: dict[str, Any], title_only: bool) -> Ranking:
             text = row["title"] if title_only else f"{row['title']}\n{row['body']}"
             tags = row.get("tags") or []
             asker = self.people.get(str(row.get("asker")))
+            started = time.perf_counter()
+            result = await service.match(
+                org_id, text, tags, asker_id=asker, top=TOP, strict_tags=False
+            )
+            seconds = time.perf_counter() - started
             rest = await service.relevance_order(org_id, text, tags, asker, limit=1_000_000)
-            rankings = []
-            seconds = 0.0
-            for hour in range(draws):
-                self.clock.set(NOW + timedelta(hours=hour))
-                started = time.perf_counter()
-                result = await service.match(
-                    org_id, text, tags, asker_id=asker, top=TOP, strict_tags=False
-                )
-                seconds = seconds or time.perf_counter() - started
-                head = [e.person_id for e in result.experts]
-                shown = set(head)
-                ids = head + [p for p in rest if p not in shown]
-                rankings.append([self.labels.get(p, "") for p in ids])
-            self.clock.set(NOW)
-            return rankings, seconds
+            shown = {e.person_id for e in result.experts}
+            groups = [
+                [self.labels.get(e.person_id, "") for e in group]
+                for group in tie_groups(result.experts)
+            ]
+            groups += [[self.labels.get(p, "")] for p in rest if p not in shown]
+            served = [self.labels.get(e.person_id, "") for e in result.experts]
+            return Ranking(groups, served), seconds
 
         return rank
 
 
-#: a question (and whether only its title is asked) → its rankings (one per draw of the tie
-#: rotation) and the seconds one match took
-Ranker = Callable[[dict[str, Any], bool], Awaitable[tuple[list[list[str]], float]]]
+@dataclass
+class Ranking:
+    """Best first, in groups whose inner order is left to chance (ties), and the order served."""
+
+    groups: list[list[str]]
+    served: list[str]
+
+
+#: a question (and whether only its title is asked) → its ranking and the seconds `match` took
+Ranker = Callable[[dict[str, Any], bool], Awaitable[tuple[Ranking, float]]]
 
 
 def fixed(rank: Callable[[dict[str, Any], bool], list[str]]) -> Ranker:
-    """A baseline's ranker: one deterministic ranking."""
+    """A baseline's ranker: one deterministic ranking, no ties left to chance."""
 
-    async def ranker(row: dict[str, Any], title_only: bool) -> tuple[list[list[str]], float]:
+    async def ranker(row: dict[str, Any], title_only: bool) -> tuple[Ranking, float]:
         started = time.perf_counter()
         ranking = rank(row, title_only)
-        return [ranking], time.perf_counter() - started
+        return Ranking([[p] for p in ranking], ranking), time.perf_counter() - started
 
     return ranker
+
+
+def expected_metrics(groups: Sequence[Sequence[str]], truth: set[str]) -> dict[str, float]:
+    """`metrics` in expectation over every order within each group, all equally likely."""
+    if not truth:
+        return {"MRR": 0.0, "P@1": 0.0, "nDCG@10": 0.0, "R@10": 0.0}
+    rr = p1 = dcg = found = 0.0
+    start = 0
+    for group in groups:
+        m = len(group)
+        hits = sum(1 for p in group if p in truth)
+        if hits:
+            if not rr:
+                # the first truth's place: the smallest of `hits` places drawn from m
+                total = math.comb(m, hits)
+                rr = sum(
+                    math.comb(m - 1 - j, hits - 1) / total / (start + j + 1)
+                    for j in range(m - hits + 1)
+                )
+            if start == 0:
+                p1 = hits / m
+            top = range(start, min(start + m, 10))
+            dcg += hits / m * sum(1 / math.log2(i + 2) for i in top)
+            found += hits * len(top) / m
+        start += m
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(10, len(truth))))
+    return {"MRR": rr, "P@1": p1, "nDCG@10": dcg / ideal, "R@10": found / len(truth)}
 
 
 async def evaluate(
@@ -333,7 +363,7 @@ async def evaluate(
     title_only: bool,
     all_answerers: bool,
 ) -> tuple[list[dict[str, float]], list[float]]:
-    """Per question, the metrics averaged over its rankings (the draws of the tie rotation)."""
+    """Per question, the expected metrics over the tie rotation, and the MRR of the order served."""
     per_query: list[dict[str, float]] = []
     times: list[float] = []
     for row in test:
@@ -342,11 +372,11 @@ async def evaluate(
             if all_answerers
             else ({str(row["accepted"])} if row.get("accepted") else set())
         )
-        rankings, seconds = await rank(row, title_only)
+        ranking, seconds = await rank(row, title_only)
         times.append(seconds)
-        draws = [metrics([p for p in ranking if p in cands], truth) for ranking in rankings]
-        averaged = {k: float(np.mean([m[k] for m in draws])) for k in draws[0]}
-        per_query.append(averaged | {"MRR, first draw": draws[0]["MRR"]})
+        groups = [g for g in ([p for p in group if p in cands] for group in ranking.groups) if g]
+        served = metrics([p for p in ranking.served if p in cands], truth)["MRR"]
+        per_query.append(expected_metrics(groups, truth) | {"MRR served": served})
     return per_query, times
 
 
@@ -369,12 +399,12 @@ async def run_site(site: str, workdir: Path, tuning: Tuning) -> dict[str, Any]:
         f"import of {len(s.history)} questions through the real importer: {product.import_seconds:.1f} s"
     )
     rankers: list[tuple[str, Callable[[dict[str, Any], bool], Any]]] = [
-        ("peerlearn", await product.ranker(tuning, draws=DRAWS))
+        ("peerlearn", await product.ranker(tuning))
     ]
     if EMBEDDER is not None:
         since = len(EMBEDDER.calls)
         started = time.perf_counter()
-        rank_semantic = await product.ranker(tuning, semantic=True, draws=DRAWS)
+        rank_semantic = await product.ranker(tuning, semantic=True)
         await rank_semantic(s.history[-1], True)  # builds the index: threads are embedded
         print(
             f"index build with {EMBEDDER.name} (first query): "
@@ -385,7 +415,7 @@ async def run_site(site: str, workdir: Path, tuning: Tuning) -> dict[str, Any]:
             (f"peerlearn + {EMBEDDER.name}", rank_semantic),
             (
                 f"{EMBEDDER.name} alone",
-                await product.ranker(replace(tuning, **DENSE_ONLY), semantic=True, draws=DRAWS),
+                await product.ranker(replace(tuning, **DENSE_ONLY), semantic=True),
             ),
         ]
     bm25 = ThreadBM25(s.history, cands)
@@ -419,10 +449,10 @@ async def run_site(site: str, workdir: Path, tuning: Tuning) -> dict[str, Any]:
                     EMBEDDER.save()
                 if name.startswith("peerlearn"):
                     t = np.array(times) * 1000
-                    first = np.mean([m["MRR, first draw"] for m in per_query])
+                    served = np.mean([m["MRR served"] for m in per_query])
                     print(
                         f"{'':42} match latency p50 {np.percentile(t, 50):.1f} ms, "
-                        f"p95 {np.percentile(t, 95):.1f} ms; MRR of the first draw alone {first:.3f}"
+                        f"p95 {np.percentile(t, 95):.1f} ms; MRR of the order served at {NOW:%H:%M} {served:.3f}"
                     )
     await lifecycle.close()
     return results
@@ -495,7 +525,7 @@ async def tune(
         out = []
         for product, val, cands in products:
             await lifecycle.connect(product.url)
-            ranker = await product.ranker(tuning, semantic, draws=DRAWS)
+            ranker = await product.ranker(tuning, semantic)
             per_query, _ = await evaluate(ranker, val, cands, False, False)
             if EMBEDDER is not None:
                 EMBEDDER.save()
@@ -541,7 +571,7 @@ def seeded_ids(seed: int) -> None:
 
 
 def main() -> None:
-    global EMBEDDER, DRAWS
+    global EMBEDDER
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sites", nargs="+", default=["history", "physics"])
     parser.add_argument("--tune", action="store_true")
@@ -572,14 +602,7 @@ def main() -> None:
         action="store_true",
         help="with --tune: search only the semantic constants (the others as they are)",
     )
-    parser.add_argument(
-        "--draws",
-        type=int,
-        default=8,
-        help="hours each question is asked at: ties rotate by the hour, metrics average the draws",
-    )
     args = parser.parse_args()
-    DRAWS = args.draws
     inner = make_embedder(args.semantic)
     EMBEDDER = CachedEmbedder(inner, args.embed_cache) if inner is not None else None
     if not DATA.exists():

@@ -204,19 +204,28 @@ def _rotation(salt: str, person_id: UUID) -> bytes:
     return hashlib.blake2b(salt.encode() + person_id.bytes, digest_size=8).digest()
 
 
+def tie_groups(
+    ranked: Sequence[RankedExpert], tolerance: float = TIE_TOLERANCE
+) -> list[list[RankedExpert]]:
+    """Best first, in groups that count as a tie: scores within `tolerance` (relative) of the
+    best of their group."""
+    groups: list[list[RankedExpert]] = []
+    for r in sorted(ranked, key=lambda r: -r.score):
+        if groups and r.score >= groups[-1][0].score * (1 - tolerance):
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+    return groups
+
+
 def order(
     ranked: Sequence[RankedExpert], salt: str, tolerance: float = TIE_TOLERANCE
 ) -> list[RankedExpert]:
-    """Best first. Scores within `tolerance` (relative) of the best of their group count as a
-    tie, and ties are ordered by a per-question rotation: over many questions every tied expert
-    is first about equally often, instead of whoever has the lowest id or the newest answer."""
-    by_score = sorted(ranked, key=lambda r: -r.score)
-    out: list[RankedExpert] = []
-    group: list[RankedExpert] = []
-    for r in by_score:
-        if group and r.score < group[0].score * (1 - tolerance):
-            out.extend(sorted(group, key=lambda g: _rotation(salt, g.person_id)))
-            group = []
-        group.append(r)
-    out.extend(sorted(group, key=lambda g: _rotation(salt, g.person_id)))
-    return out
+    """Best first. Ties (`tie_groups`) are ordered by a per-question rotation: over many
+    questions every tied expert is first about equally often, instead of whoever has the lowest
+    id or the newest answer."""
+    return [
+        r
+        for group in tie_groups(ranked, tolerance)
+        for r in sorted(group, key=lambda g: _rotation(salt, g.person_id))
+    ]
