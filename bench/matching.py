@@ -128,7 +128,11 @@ def summarise(
 
 
 def fmt(summary: dict[str, tuple[float, float, float]]) -> str:
-    return "  ".join(f"{k} {m:.3f} [{lo:.3f}–{hi:.3f}]" for k, (m, lo, hi) in summary.items())
+    # MRR to four places: the goals it is held to differ from the figures in the thousandths
+    return "  ".join(
+        f"{k} {m:.4f} [{lo:.3f}–{hi:.3f}]" if k == "MRR" else f"{k} {m:.3f} [{lo:.3f}–{hi:.3f}]"
+        for k, (m, lo, hi) in summary.items()
+    )
 
 
 # baselines (independent of the product code) ---------------------------------------------
@@ -299,16 +303,17 @@ class Product:
                 [self.labels.get(e.person_id, "") for e in group]
                 for group in tie_groups(result.experts)
             ]
-            groups += [[self.labels.get(p, "")] for p in rest if p not in shown]
+            tail = [self.labels.get(p, "") for p in rest if p not in shown]
             served = [self.labels.get(e.person_id, "") for e in result.experts]
-            return Ranking(groups, served), seconds
+            return Ranking(groups + [[p] for p in tail], served + tail), seconds
 
         return rank
 
 
 @dataclass
 class Ranking:
-    """Best first, in groups whose inner order is left to chance (ties), and the order served."""
+    """Best first, in groups whose inner order is left to chance (ties); and the order served at
+    the bench's hour, followed by the same tail."""
 
     groups: list[list[str]]
     served: list[str]
