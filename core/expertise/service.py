@@ -50,6 +50,7 @@ from core.expertise.ports import (
     PersonFacts,
     ResourceHit,
     ResourceSearch,
+    Vocabulary,
 )
 from core.expertise.ranking import (
     TIE_TOLERANCE,
@@ -453,9 +454,11 @@ class ExpertiseService:
         title, body = clean_question_text(text)
         if isinstance(top, bool) or not 1 <= top <= MAX_TOP:
             raise InvalidInput(f"top is 1–{MAX_TOP}")
-        query, unknown = await self._match_query(org_id, title, body, tags, strict_tags, infer_tags)
-        now = self._clock.now()
         vocabulary = await self._index.vocabulary(org_id)
+        query, unknown = await self._match_query(
+            org_id, title, body, tags, strict_tags, vocabulary if infer_tags else None
+        )
+        now = self._clock.now()
         skip = set(exclude) | ({asker_id} if asker_id else set())
         # a shortlist by relevance; availability, load and time zones reorder it
         found = await self._index.candidates(org_id, query, skip, min(top * 2 + 10, 100))
@@ -486,13 +489,12 @@ class ExpertiseService:
         body: str,
         tags: Iterable[str],
         strict_tags: bool,
-        infer_tags: bool,
+        vocabulary: Vocabulary | None,
     ) -> tuple[MatchQuery, tuple[str, ...]]:
-        """The index query for a question: its text, its tags as skills and the skills its text
-        names; with the tag names no skill answers to."""
+        """The index query for a question: its text, its tags as skills and the skills of
+        `vocabulary` its text names (none without one); with the tag names no skill answers to."""
         skill_ids, unknown = await self.resolve_tags(org_id, tags, strict=strict_tags)
-        vocabulary = await self._index.vocabulary(org_id)
-        known = vocabulary.keys if infer_tags else {}
+        known = vocabulary.keys if vocabulary is not None else {}
         inferred = [known[p] for p in phrases(f"{title} {body}") if p in known]
         named = tuple(s for s in dict.fromkeys(inferred) if s not in skill_ids)
         return MatchQuery(f"{title}\n{body}", tuple(dict.fromkeys(skill_ids)), named), unknown
@@ -509,7 +511,8 @@ class ExpertiseService:
         or tie rotation): the order `match` gives people past its top when nothing else is known
         about them. Measuring a full ranking needs it (bench/matching.py); people see `match`."""
         title, body = clean_question_text(text)
-        query, _ = await self._match_query(org_id, title, body, tags, False, True)
+        vocabulary = await self._index.vocabulary(org_id)
+        query, _ = await self._match_query(org_id, title, body, tags, False, vocabulary)
         skip = {asker_id} if asker_id else set()
         return [c.person_id for c in await self._index.candidates(org_id, query, skip, limit)]
 
