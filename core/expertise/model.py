@@ -211,6 +211,21 @@ def clean_level(level: object) -> int:
     return level
 
 
+#: longest title taken from the first line of a question typed as one text
+TITLE_CHARS = 200
+
+
+def split_question(text: str) -> tuple[str, str]:
+    """A question typed as one text (chat, the API's `text`): its first line is the title and
+    the rest the body, so nothing past the first line is lost. A first line too long to be a
+    title stays whole in the body, and the title is its beginning."""
+    first, _, rest = (text or "").strip().partition("\n")
+    first = " ".join(first.split())
+    if len(first) <= TITLE_CHARS:
+        return clean_question_text(first, rest)
+    return clean_question_text("", text)
+
+
 def clean_question_text(title: str, body: str = "") -> tuple[str, str]:
     title = " ".join((title or "").split())
     body = (body or "").strip()
@@ -222,5 +237,5 @@ def clean_question_text(title: str, body: str = "") -> tuple[str, str]:
             limit=MAX_QUESTION_CHARS,
         )
     if not title:
-        title, body = body.split("\n", 1)[0][:200], body
+        title, body = " ".join(body.split("\n", 1)[0].split())[:TITLE_CHARS], body
     return title[:500], body

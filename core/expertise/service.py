@@ -37,7 +37,7 @@ from core.expertise.model import (
     SkillNotFound,
     UnknownSkill,
     clean_level,
-    clean_question_text,
+    split_question,
 )
 from core.expertise.ports import (
     AvailabilityLookup,
@@ -451,7 +451,7 @@ class ExpertiseService:
         infer_tags: bool = True,
     ) -> MatchResult:
         """The best available experts for a question, best first, with reasons."""
-        title, body = clean_question_text(text)
+        title, body = split_question(text)
         if isinstance(top, bool) or not 1 <= top <= MAX_TOP:
             raise InvalidInput(f"top is 1–{MAX_TOP}")
         vocabulary = await self._index.vocabulary(org_id)
@@ -510,7 +510,7 @@ class ExpertiseService:
         """Everyone with any evidence for a question, by relevance alone (no availability, load
         or tie rotation): the order `match` gives people past its top when nothing else is known
         about them. Measuring a full ranking needs it (bench/matching.py); people see `match`."""
-        title, body = clean_question_text(text)
+        title, body = split_question(text)
         vocabulary = await self._index.vocabulary(org_id)
         query, _ = await self._match_query(org_id, title, body, tags, False, vocabulary)
         skip = {asker_id} if asker_id else set()
@@ -555,7 +555,7 @@ class ExpertiseService:
 
     async def reuse(self, org_id: UUID, text: str, limit: int = 5, min_score: float = 0.4) -> Reuse:
         """Answered questions and library resources similar to `text`, most similar first."""
-        title, body = clean_question_text(text)
+        title, body = split_question(text)
         if not 1 <= limit <= 20:
             raise InvalidInput("limit is 1–20")
         hits = await self._index.similar_questions(org_id, f"{title}\n{body}", limit, min_score)
@@ -591,7 +591,7 @@ class ExpertiseService:
         self, org_id: UUID, asker_id: UUID, text: str, tags: Iterable[str] = ()
     ) -> tuple[Question, Reuse]:
         """Record a question and show what can be reused before anyone is disturbed."""
-        title, body = clean_question_text(text)
+        title, body = split_question(text)
         skill_ids, _ = await self.resolve_tags(org_id, tags)
         async with self._uow() as uow:
             if await uow.people.get(org_id, asker_id) is None:

@@ -67,6 +67,34 @@ async def test_an_asker_finds_reuse_first_then_routes_and_gets_an_answer(
     assert profile["evidence"]["accepted_answer"] == 5
 
 
+async def test_a_long_question_keeps_every_word_and_its_last_lines_count_in_matching(
+    api: Any, services: Services, org: Any
+) -> None:
+    asker = await person(services, org, "asker", "Europe/Berlin")
+    ana = await person(services, org, "ana", "Europe/Paris")
+    await history(services, org, kubernetes_threads("ana", 4))
+    filler = "We tried several things over the last weeks and wrote them all down here. " * 12
+    text = f"Help with our cluster, please\n{filler}\nIn short: the Kubernetes rollback fails."
+    assert len(text) > 900
+
+    resp = await api.post("/api/v1/questions", json={"asker_id": str(asker), "text": text})
+    assert resp.status == 201, await resp.text()
+    question = (await resp.json())["question"]
+    assert question["title"] == "Help with our cluster, please"
+    assert question["body"].endswith("the Kubernetes rollback fails.")
+    assert f"{question['title']}\n{question['body']}" == text
+
+    # the only word that says what it is about comes after the first 900 characters
+    resp = await api.post("/api/v1/experts/match", json={"text": text, "asker_id": str(asker)})
+    assert resp.status == 200, await resp.text()
+    assert [e["person_id"] for e in (await resp.json())["experts"]][:1] == [str(ana)]
+
+    one_line = "kubernetes " + "word " * 60
+    resp = await api.post("/api/v1/questions", json={"asker_id": str(asker), "text": one_line})
+    question = (await resp.json())["question"]
+    assert len(question["title"]) <= 200 and question["body"] == one_line.strip()
+
+
 async def test_profiles_and_skills_are_self_service(api: Any, services: Services, org: Any) -> None:
     ana = await person(services, org, "ana")
     peer = await person(services, org, "peer")
