@@ -134,6 +134,10 @@ class Tuning:
     #: embedded)
     w_answer_dense: float = 1.0
     answer_neighbours: int = 100
+    #: 0: the question is compared with every thread and answer (cost grows with the
+    #: organisation); N: only with the N threads of highest text score and the answers in them
+    #: (cost bounded by N), unless no thread shares a word with the question
+    dense_shortlist: int = 0
 
 
 @dataclass
@@ -180,6 +184,7 @@ class _Org:
     #: answers × dim unit vectors, their authors' columns, and each answer's row
     A: Vectors = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     answer_author: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    answer_doc: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     answer_row: dict[UUID, int] = field(default_factory=dict)
 
     # growth -------------------------------------------------------------------------------
@@ -456,7 +461,7 @@ class SparseExpertIndex:
             idx.E = await self._vectors(org_id, [d[0] for d in docs], dense_texts)
             if self.tuning.w_answer_dense:
                 written = [
-                    (_uuid(aid), idx.col(_uuid(author)), text)
+                    (_uuid(aid), idx.col(_uuid(author)), text, idx.doc_of[_uuid(qid)])
                     for aid, qid, author, _, text in answer_rows
                     if text and text.strip() and _uuid(qid) in idx.doc_of
                 ]
@@ -464,9 +469,11 @@ class SparseExpertIndex:
                     org_id, [w[0] for w in written], [w[2] for w in written]
                 )
                 idx.answer_author = np.zeros(len(idx.A), np.int64)
-                for row, (aid, c, _) in enumerate(written):
+                idx.answer_doc = np.zeros(len(idx.A), np.int64)
+                for row, (aid, c, _, doc) in enumerate(written):
                     idx.answer_row[aid] = row
                     idx.answer_author[row] = c
+                    idx.answer_doc[row] = doc
         # imported people are known by their source user id (batch output, reasons)
         idx.labels = {
             _uuid(p): str(s)
@@ -573,7 +580,7 @@ class SparseExpertIndex:
         idx.E[doc] = await self._stored_or_embedded(org_id, key, text)
 
     async def _add_answer_vector(
-        self, idx: _Org, org_id: UUID, answer_id: UUID, author: UUID, text: str
+        self, idx: _Org, org_id: UUID, answer_id: UUID, author: UUID, text: str, doc: int
     ) -> None:
         if self.embedder is None or not self.tuning.w_answer_dense or not text.strip():
             return
@@ -582,11 +589,14 @@ class SparseExpertIndex:
         row = len(idx.answer_row)
         idx.A = _room(idx.A, row, self.embedder.dim)
         if len(idx.answer_author) < len(idx.A):
-            grown = np.zeros(len(idx.A), np.int64)
-            grown[: len(idx.answer_author)] = idx.answer_author
-            idx.answer_author = grown
+            for name in ("answer_author", "answer_doc"):
+                grown = np.zeros(len(idx.A), np.int64)
+                old = getattr(idx, name)
+                grown[: len(old)] = old
+                setattr(idx, name, grown)
         idx.A[row] = await self._stored_or_embedded(org_id, answer_id, text)
         idx.answer_author[row] = idx.col(author)
+        idx.answer_doc[row] = doc
         idx.answer_row[answer_id] = row
 
     async def _stored_or_embedded(self, org_id: UUID, key: UUID, text: str) -> Vectors:
@@ -662,7 +672,9 @@ class SparseExpertIndex:
             )
             await self._add_vector(idx, org_id, doc, q.id, _dense_text(q.title, q.body))
         idx.credit(doc, answer.author_id, 1.0, answer.accepted, now)
-        await self._add_answer_vector(idx, org_id, answer.id, answer.author_id, answer.text or "")
+        await self._add_answer_vector(
+            idx, org_id, answer.id, answer.author_id, answer.text or "", doc
+        )
 
     async def _apply_evidence(
         self, idx: _Org, org_id: UUID, evidence_id: UUID, now: datetime
@@ -735,7 +747,8 @@ class SparseExpertIndex:
             return []
         term_ids, weights, ceiling = self._query_terms(idx, query.text)
         doc_text = idx.T.row_sum(term_ids, weights, n_docs)
-        sims = self._similarities(idx, vector, n_docs)
+        scope = _shortlist(doc_text, t.dense_shortlist) if vector is not None else None
+        sims = self._similarities(idx, vector, n_docs, scope)
         doc_rel = doc_text
         if sims is not None and t.dense_fusion == "thread":
             doc_rel = doc_text / (ceiling or 1.0) + t.w_dense * sims
@@ -787,7 +800,7 @@ class SparseExpertIndex:
         )
         if dense is not None and t.dense_fusion == "signal":
             signals += ((dense, t.w_dense),)
-        written = self._answer_similarities(idx, vector, n_people)
+        written = self._answer_similarities(idx, vector, n_people, scope)
         if written is not None:
             signals += ((written, t.w_answer_dense),)
         if t.fusion == "rrf":
@@ -853,32 +866,46 @@ class SparseExpertIndex:
             )
         return out
 
-    def _similarities(self, idx: _Org, vector: Vectors | None, n_docs: int) -> FloatArray | None:
+    def _similarities(
+        self, idx: _Org, vector: Vectors | None, n_docs: int, scope: IntArray | None
+    ) -> FloatArray | None:
         """Cosine similarity (to the power `dense_power`) of the question to each of the
-        `dense_threads` closest threads, 0 for the others; credited to the threads' answerers
-        like text (decayed, accepted answers weighted more)."""
+        `dense_threads` closest threads (of `scope`, None: of all), 0 for the others; credited
+        to the threads' answerers like text (decayed, accepted answers weighted more)."""
         t = idx.tuning
         if vector is None or not t.w_dense or not n_docs or len(idx.E) < n_docs:
             return None
-        top, sims = _nearest(idx.E[:n_docs], vector, t.dense_threads)
+        # a slice when every thread counts: fancy indexing would copy the whole matrix
+        top, sims = _nearest(
+            idx.E[:n_docs] if scope is None else idx.E[scope], vector, t.dense_threads
+        )
         if not len(top):
             return None
         out = np.zeros(n_docs)
-        out[top] = sims[top] ** t.dense_power
+        out[top if scope is None else scope[top]] = sims[top] ** t.dense_power
         return out
 
     def _answer_similarities(
-        self, idx: _Org, vector: Vectors | None, n_people: int
+        self, idx: _Org, vector: Vectors | None, n_people: int, scope: IntArray | None
     ) -> FloatArray | None:
         """Per person, the summed cosine similarity of the question to their own answers among
-        the `answer_neighbours` answers closest to it (not decayed: it says what they know)."""
+        the `answer_neighbours` answers closest to it (of the answers in the threads of
+        `scope`, None: of all; not decayed: it says what they know)."""
         t = idx.tuning
         n = len(idx.answer_row)
         if vector is None or not t.w_answer_dense or not n:
             return None
-        top, sims = _nearest(idx.A[:n], vector, t.answer_neighbours)
+        authors = idx.answer_author[:n]
+        if scope is None:
+            top, sims = _nearest(idx.A[:n], vector, t.answer_neighbours)
+        else:
+            in_scope = np.zeros(len(idx.doc_question), bool)
+            in_scope[scope] = True
+            rows = np.flatnonzero(in_scope[idx.answer_doc[:n]])
+            top, sims = _nearest(idx.A[rows], vector, t.answer_neighbours)
+            authors = authors[rows]
         out = np.zeros(n_people)
-        np.add.at(out, idx.answer_author[top], sims[top])
+        np.add.at(out, authors[top], sims[top])
         return out
 
     def _inferred(
@@ -974,6 +1001,19 @@ def _fused(signals: tuple[tuple[FloatArray, float], ...], k: float, depth: int) 
         top = top[np.argsort(-values[top], kind="stable")]
         out[top] += weight / (k + np.arange(1, len(top) + 1))
     return out
+
+
+def _shortlist(doc_text: FloatArray, n: int) -> IntArray | None:
+    """The `n` threads of highest text score (None: every thread, when `n` is 0 or no thread
+    shares a word with the question)."""
+    if n <= 0:
+        return None
+    hits = np.flatnonzero(doc_text > 0)
+    if not len(hits):
+        return None
+    if len(hits) <= n:
+        return hits
+    return hits[np.argpartition(-doc_text[hits], n - 1)[:n]]
 
 
 def _nearest(rows: Vectors, vector: Vectors, k: int) -> tuple[IntArray, FloatArray]:

@@ -5,6 +5,7 @@ when the `semantic` extra is installed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -181,6 +182,56 @@ async def test_the_colleague_whose_own_answer_fits_the_question_comes_first(
     plain = Counting(HashingEmbedder())
     await service(services, clock, Tuning(w_answer_dense=0.0), plain).match(org.id, "x", top=5)
     assert not any("Replace the starter" in t for t in plain.texts)
+
+
+async def test_a_shortlist_compares_the_question_only_with_threads_that_share_its_words(
+    services: Services, org: Any, clock: FixedClock
+) -> None:
+    ana = await person(services, org, "ana")
+    ben = await person(services, org, "ben")
+    cara = await person(services, org, "cara")
+
+    def answered(source: str, title: str, who: str, text: str) -> HistoryThread:
+        return HistoryThread(
+            line=1,
+            source_id=source,
+            title=title,
+            body="",
+            tags=(),
+            asker="someone",
+            accepted_user=who,
+            answers=(HistoryAnswer(f"{source}-{who}", who, text=text),),
+        )
+
+    await history(
+        services,
+        org,
+        [
+            answered(
+                "car", "Engine clicking, will not start", "ana", "Engine clicking: a weak battery"
+            ),
+            answered("food", "Pasta sauce, how long to simmer", "ben", "Forty minutes, lid off"),
+        ],
+    )
+    question = "engine clicking"
+    for tuning in (DENSE_ONLY, OWN_ANSWERS_ONLY):
+        # compared with every thread and answer, the hashing vectors of the pasta thread and
+        # ben's answer are a little like the question's and ben comes in (first, even); with a
+        # shortlist only the engine thread, the one sharing the question's words, counts
+        shortlisted = service(
+            services, clock, replace(tuning, dense_shortlist=1), HashingEmbedder()
+        )
+        assert await order(shortlisted, org, question) == [ana]
+
+    # an answer given later is found through its own thread's place in the shortlist
+    svc = service(services, clock, replace(OWN_ANSWERS_ONLY, dense_shortlist=1), HashingEmbedder())
+    await order(svc, org, "warm up")
+    q, _ = await svc.ask(org.id, ana, "Sourdough starter smells of acetone")
+    await svc.answer(org.id, q.id, cara, "Sourdough starter: feed it twice a day")
+    assert await order(svc, org, "sourdough starter acetone") == [cara]
+    # a question sharing no word with any thread is compared with all of them
+    everyone = await order(svc, org, "zymurgy")
+    assert set(everyone) <= {ana, ben, cara}
 
 
 async def test_vectors_of_another_model_are_replaced(
