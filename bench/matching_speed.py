@@ -11,9 +11,15 @@ asked by a person in Berlin. Measured in the same run:
     as this run's baseline, with per-query database lookups of the same facts; over HTTP
     (`POST /api/v1/experts/match` on 127.0.0.1),
   - incremental updates: an answer, a pause and a routed request count in the next match,
-  - the baseline: `rank-bm25` (BM25Okapi) scoring the same threads for the same queries.
+  - the baseline: `rank-bm25` (BM25Okapi) scoring the same threads for the same queries,
+  - with --semantic: the semantic signal at this scale, comparing the question with every
+    thread and answer and with the shortlist of `dense_shortlist` threads; the question is
+    embedded by MiniLM (`peerlearn[semantic]`), the threads and answers get random unit vectors
+    (the cost of comparing does not depend on what the vectors say, and embedding 500,000
+    synthetic texts would take hours here).
 
     python bench/matching_speed.py [--experts 100000] [--questions 150000] [--queries 300]
+        [--semantic]
 """
 
 from __future__ import annotations
@@ -360,6 +366,8 @@ async def main(args: argparse.Namespace) -> None:
                 http.append(time.perf_counter() - started)
         await runner.cleanup()
         print(f"match over HTTP (top 5): p50 {pct(http, 50):.1f} ms, p95 {pct(http, 95):.1f} ms")
+        if args.semantic:
+            await semantic_at_scale(services, org.id, asker, queries, statistics.median(times))
         await lifecycle.close()
 
     # the baseline: rank-bm25 over the same threads
@@ -385,6 +393,73 @@ async def main(args: argparse.Namespace) -> None:
     )
 
 
+async def semantic_at_scale(
+    services: Services,
+    org_id: UUID,
+    asker: UUID,
+    queries: list[tuple[str, list[str]]],
+    lexical_p50_s: float,
+) -> None:
+    """Match with the semantic signal on the same organisation: every thread and answer gets a
+    random unit vector of MiniLM's width, and the question is embedded by MiniLM itself."""
+    from dataclasses import replace
+
+    from adapters.search.embedding import MiniLMEmbedder, available
+    from adapters.search.expert_index import SparseExpertIndex
+
+    if not available("minilm"):
+        print("semantic: skipped, the semantic extra is not installed")
+        return
+    index = services.expertise._index
+    assert isinstance(index, SparseExpertIndex)
+    embedder = MiniLMEmbedder()
+    idx = await index._fresh(org_id)
+    n_docs = len(idx.doc_question)
+    rng = np.random.default_rng(7)
+
+    def unit(n: int) -> np.ndarray:
+        m = rng.standard_normal((n, embedder.dim), dtype=np.float32)
+        m /= np.linalg.norm(m, axis=1, keepdims=True)
+        return m
+
+    answered = idx.P.base.tocoo()  # thread × person: one answer each
+    idx.E = unit(n_docs)
+    idx.A = unit(answered.nnz)
+    idx.answer_doc = answered.row.astype(np.int64)
+    idx.answer_author = answered.col.astype(np.int64)
+    idx.answer_row = {uuid4(): row for row in range(answered.nnz)}
+    index.embedder = embedder
+    print(
+        f"semantic: {n_docs:,} thread vectors and {answered.nnz:,} answer vectors "
+        f"({(idx.E.nbytes + idx.A.nbytes) / 1e6:,.0f} MB)"
+    )
+    embedder.embed(["warm up"])
+    embed: list[float] = []
+    for text, _ in queries:
+        started = time.perf_counter()
+        embedder.embed([text])
+        embed.append(time.perf_counter() - started)
+    print(
+        f"semantic: question embedding alone p50 {pct(embed, 50):.1f} ms, p95 {pct(embed, 95):.1f} ms"
+    )
+    base = idx.tuning
+    for shortlist in (0, base.dense_shortlist or 1000):
+        idx.tuning = replace(base, dense_shortlist=shortlist)
+        times: list[float] = []
+        for text, tags in queries:
+            started = time.perf_counter()
+            result = await services.expertise.match(org_id, text, tags, asker_id=asker, top=5)
+            times.append(time.perf_counter() - started)
+            assert result.experts
+        label = f"shortlist of {shortlist:,} threads" if shortlist else "every thread and answer"
+        print(
+            f"semantic match in process ({label}): p50 {pct(times, 50):.1f} ms, "
+            f"p95 {pct(times, 95):.1f} ms; {statistics.median(times) / lexical_p50_s:.1f}× "
+            "the lexical match at the median"
+        )
+    idx.tuning = base
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--experts", type=int, default=100_000)
@@ -392,4 +467,5 @@ if __name__ == "__main__":
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--baseline-queries", type=int, default=20)
     parser.add_argument("--baseline-matches", type=int, default=100)
+    parser.add_argument("--semantic", action="store_true")
     asyncio.run(main(parser.parse_args()))
