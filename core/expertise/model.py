@@ -237,5 +237,15 @@ def clean_question_text(title: str, body: str = "") -> tuple[str, str]:
             limit=MAX_QUESTION_CHARS,
         )
     if not title:
-        title, body = " ".join(body.split("\n", 1)[0].split())[:TITLE_CHARS], body
+        title, body = _shortened(" ".join(body.split("\n", 1)[0].split())), body
     return title[:500], body
+
+
+def _shortened(line: str) -> str:
+    """`line` as a title: whole if it fits, else cut at a word boundary and marked with "…"."""
+    if len(line) <= TITLE_CHARS:
+        return line
+    cut = line[: TITLE_CHARS - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
