@@ -24,12 +24,18 @@ async def table_counts() -> tuple[int, ...]:
     )
 
 
-async def test_an_asker_finds_reuse_first_then_routes_and_gets_an_answer(
-    api: Any, services: Services, org: Any
-) -> None:
+async def asker_and_kubernetes_expert(services: Services, org: Any) -> tuple[Any, Any]:
+    """An asker in Berlin, and ana in Paris who answered four Kubernetes questions."""
     asker = await person(services, org, "asker", "Europe/Berlin")
     ana = await person(services, org, "ana", "Europe/Paris")
     await history(services, org, kubernetes_threads("ana", 4))
+    return asker, ana
+
+
+async def test_an_asker_finds_reuse_first_then_routes_and_gets_an_answer(
+    api: Any, services: Services, org: Any
+) -> None:
+    asker, ana = await asker_and_kubernetes_expert(services, org)
 
     resp = await api.post("/api/v1/experts/match", json={"text": QUESTION, "asker_id": str(asker)})
     assert resp.status == 200, await resp.text()
@@ -70,9 +76,7 @@ async def test_an_asker_finds_reuse_first_then_routes_and_gets_an_answer(
 async def test_a_long_question_keeps_every_word_and_its_last_lines_count_in_matching(
     api: Any, services: Services, org: Any
 ) -> None:
-    asker = await person(services, org, "asker", "Europe/Berlin")
-    ana = await person(services, org, "ana", "Europe/Paris")
-    await history(services, org, kubernetes_threads("ana", 4))
+    asker, ana = await asker_and_kubernetes_expert(services, org)
     filler = "We tried several things over the last weeks and wrote them all down here. " * 12
     text = f"Help with our cluster, please\n{filler}\nIn short: the Kubernetes rollback fails."
     assert len(text) > 900
