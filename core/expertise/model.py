@@ -218,7 +218,7 @@ TITLE_CHARS = 200
 def split_question(text: str) -> tuple[str, str]:
     """A question typed as one text (chat, the API's `text`): its first line is the title and
     the rest the body, so nothing past the first line is lost. A first line too long to be a
-    title stays whole in the body, and the title is its beginning."""
+    title stays whole in the body, and the title is its beginning, cut between words."""
     first, _, rest = (text or "").strip().partition("\n")
     first = " ".join(first.split())
     if len(first) <= TITLE_CHARS:
